@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the four services from bin/ on their embedded defaults, each log line
+# prefixed with its service, and stops them all on Ctrl-C or SIGTERM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PEROXO_GATEWAY_DEV_MODE="${PEROXO_GATEWAY_DEV_MODE:-true}"
+pids=()
+
+stop() {
+  trap - INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  status=0
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+  exit "$status"
+}
+trap stop INT TERM
+
+start() {
+  local name=$1
+  # sed ignores SIGINT so it outlives the service and prints its last lines;
+  # it exits when the service closes the pipe.
+  ( exec > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1; exec "bin/$name" ) &
+  pids+=("$!")
+}
+
+# The gateway embeds NATS, which the consumer uses; start it first.
+start gateway
+start authsvc
+start chatsvc
+start consumer
+
+echo "[dev] web client: http://${PEROXO_GATEWAY_ADDR:-127.0.0.1:8080}/"
+echo "[dev] Ctrl-C stops all services."
+# wait returns early when a signal arrives; the trap then stops everything.
+while true; do
+  wait -n "${pids[@]}" || true
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "[dev] a service exited; stopping the others" >&2
+      stop
+    fi
+  done
+done
