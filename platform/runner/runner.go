@@ -57,14 +57,20 @@ func ServeHTTP(ctx context.Context, server *http.Server, listener net.Listener, 
 }
 
 // ListenHTTP opens a TCP listener on addr and returns an [http.Server] for
-// handler with the header timeout and error log every service uses.
+// handler with the header timeout and error log every service uses. The
+// server speaks HTTP/1.1 and unencrypted HTTP/2 (h2c), so gRPC clients can
+// call Connect handlers without TLS.
 // setting names the variable addr came from, for the error message.
 func ListenHTTP(setting, addr string, handler http.Handler, logger *slog.Logger) (*http.Server, net.Listener, error) {
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s=%s: %w", setting, addr, err)
 	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	server := &http.Server{
+		Protocols:         protocols,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
