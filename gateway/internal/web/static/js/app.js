@@ -24,6 +24,13 @@ import {
 const RENEW_BEFORE_MS = 60000;
 /** Ask for a new pasted token this long before the current one expires. */
 const WARN_BEFORE_MS = 120000;
+/**
+ * Delays after a reconnect at which open channels are synced again. The
+ * consumer projects the event log into history asynchronously, so a
+ * message sent during the outage may reach history only after the first
+ * sync. The later syncs pick it up, and deduplication makes them harmless.
+ */
+const FOLLOW_UP_SYNC_MS = [2000, 8000];
 const VIEW_KEY = "peroxo.view";
 
 const state = {
@@ -44,6 +51,7 @@ const state = {
   inFlight: [],
   renewTimer: 0,
   offlineTicker: 0,
+  followUpTimers: [],
 };
 
 /** Per-render state of the message list. */
@@ -231,6 +239,8 @@ function submitRenewedToken(event) {
 // Connection state
 
 function handleConnectionState(connectionState, detail) {
+  for (const timer of state.followUpTimers) clearTimeout(timer);
+  state.followUpTimers = [];
   const status = element("connection-status");
   status.dataset.state = connectionState;
   clearInterval(state.offlineTicker);
@@ -301,6 +311,19 @@ function resumeAfterConnect() {
     }
     resendPending(channel);
   }
+  state.followUpTimers = FOLLOW_UP_SYNC_MS.map((delay) => setTimeout(syncOpenChannels, delay));
+}
+
+/** Requests what each loaded channel may have missed since its newest message. */
+function syncOpenChannels() {
+  for (const channel of state.channels.values()) {
+    if (!channel.loaded) continue;
+    if (channel.kind === "dm") {
+      queueHistory(channel, { type: "sync", cursor: channel.lastSeenId });
+    } else if (channel.joined) {
+      queueHistory(channel, { type: "catchup", cursor: "", since: channel.lastSeenId });
+    }
+  }
 }
 
 function resendPending(channel) {
@@ -310,8 +333,9 @@ function resendPending(channel) {
 }
 
 /**
- * Sends a frame and records requests whose answers carry no id, so an
- * Error frame can be matched to them. It returns false while offline.
+ * Sends a frame and records the request type and channel, so an Error
+ * frame, which names only the request type, can be matched to it. It
+ * returns false while offline.
  */
 function send(text, type, key) {
   if (!state.connection || !state.connection.send(text)) return false;
@@ -426,9 +450,9 @@ function onConversationList(body) {
 }
 
 /**
- * Applies a history page. purpose "older" and "sync" come from the DM
- * responses; room history answers both paging and the catch-up after a
- * reconnect, told apart by the request in flight.
+ * Applies a history page. For rooms one response type serves both paging
+ * and the catch-up after a reconnect, so the channel's request in flight
+ * decides what the page means.
  */
 function onHistory(kind, id, body, purpose) {
   const channel = state.channels.get(channelKey(kind, id));
@@ -466,7 +490,7 @@ function onHistory(kind, id, body, purpose) {
     if (body.has_more && nextCursor && !reachedKnown) {
       channel.historyQueue.unshift({ type: "catchup", cursor: nextCursor, since: current.since });
     }
-  } else {
+  } else if (current?.type === "older") {
     channel.hasMore = Boolean(body.has_more);
     channel.olderCursor = nextCursor;
   }
@@ -590,6 +614,9 @@ function ensureChannel(kind, id, peer = "") {
 
 /** Queues a history request for channel; one is in flight at a time. */
 function queueHistory(channel, task) {
+  const queued = channel.historyQueue.some(
+    (other) => other.type === task.type && other.cursor === task.cursor);
+  if (queued) return;
   channel.historyQueue.push(task);
   pumpHistory(channel);
 }
@@ -893,11 +920,23 @@ function bindControls() {
   });
   element("leave-room").addEventListener("click", leaveActiveRoom);
   element("composer").addEventListener("submit", submitMessage);
-  element("composer-input").addEventListener("keydown", (event) => {
+  // Enter sends and Shift+Enter starts a new line. Some input paths (for
+  // example keys injected through the DevTools protocol) deliver the line
+  // break separately from the keydown, so it is dropped until the keyup.
+  let sentByEnter = false;
+  const composerInput = element("composer-input");
+  composerInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
+      sentByEnter = true;
       element("composer").requestSubmit();
     }
+  });
+  composerInput.addEventListener("beforeinput", (event) => {
+    if (sentByEnter && event.inputType === "insertLineBreak") event.preventDefault();
+  });
+  composerInput.addEventListener("keyup", () => {
+    sentByEnter = false;
   });
   element("load-older").addEventListener("click", loadOlder);
   element("message-scroller").addEventListener("scroll", (event) => {

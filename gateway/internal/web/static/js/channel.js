@@ -4,9 +4,9 @@ import { compareIds } from "./protocol.js";
 
 /**
  * Message is one message as the page shows it. id is the server's message
- * id, empty while an outgoing message waits for its acknowledgement;
- * clientId is set on messages this page sent (and on stored messages whose
- * history entry carries it). status is "sending", "persisted", "failed" or
+ * id, empty while an outgoing message waits for its acknowledgement.
+ * clientId is set on messages this page sent and on stored messages whose
+ * history entry carries it. status is "sending", "persisted", "failed" or
  * "received".
  */
 export class Message {
@@ -102,7 +102,7 @@ export class Channel {
 
   /**
    * Applies a MessageAck to the pending message with clientId. It returns
-   * false when this channel holds no such message.
+   * false when this channel has no such message.
    */
   applyAck(clientId, messageId, timestamp, status, reason) {
     const message = this.pending.get(clientId);

@@ -1,5 +1,5 @@
 // Frames of the gateway's WebSocket protocol. Every frame is a JSON object
-// with exactly one key, the message type, whose value holds the fields.
+// with exactly one key, the message type, whose value contains the fields.
 
 /** Encodes a client frame. */
 export function encodeFrame(type, fields) {

@@ -6,8 +6,8 @@ const STORAGE_KEY = "peroxo.session";
 
 /**
  * Session is a signed-in user. expiresAt is in milliseconds since the Unix
- * epoch, 0 when unknown; dev marks a token from the gateway's development
- * endpoint, which the page may renew by itself.
+ * epoch, or 0 when unknown. dev marks a token from the gateway's
+ * development endpoint, which the page may renew by itself.
  */
 export class Session {
   constructor({ token, projectId, userId, expiresAt = 0, dev = false }) {
