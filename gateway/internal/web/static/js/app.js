@@ -10,6 +10,7 @@ import {
   fetchConversationId,
   fetchDevToken,
   takeFragmentCredentials,
+  webSocketProtocols,
   webSocketURL,
 } from "./session.js";
 import {
@@ -139,7 +140,7 @@ function beginSession(session) {
   restoreView();
   scheduleRenewal();
   state.connection = new Connection({
-    url: nextSocketURL,
+    target: nextSocketTarget,
     onFrame: handleFrame,
     onState: handleConnectionState,
   });
@@ -168,10 +169,11 @@ function signOut() {
 }
 
 /**
- * Returns the URL of the next connection attempt. An expired development
- * token is renewed first; an expired pasted token ends the session.
+ * Returns the URL and subprotocols of the next connection attempt. An
+ * expired development token is renewed first, and an expired pasted token
+ * ends the session.
  */
-async function nextSocketURL() {
+async function nextSocketTarget() {
   const session = state.session;
   if (!session) return null;
   if (session.expired()) {
@@ -183,7 +185,7 @@ async function nextSocketURL() {
     const renewed = await fetchDevToken(session.userId);
     adoptToken(renewed.token, renewed.expiresAt);
   }
-  return webSocketURL(state.session.token);
+  return { url: webSocketURL(), protocols: webSocketProtocols(state.session.token) };
 }
 
 function adoptToken(token, expiresAt) {

@@ -30,14 +30,15 @@ export function backoffDelay(attempt, random = Math.random) {
 export class Connection {
   /**
    * @param {object} options
-   * @param {() => Promise<string|null>} options.url returns the URL of the
-   *   next attempt, or null to stop (for example without a valid token)
+   * @param {() => Promise<{url: string, protocols: string[]}|null>}
+   *   options.target returns the URL and subprotocols of the next attempt,
+   *   or null to stop (for example without a valid token)
    * @param {(text: string) => void} options.onFrame
    * @param {(state: string, detail: object) => void} options.onState
    *   state is "connecting", "online", "offline" or "stopped"
    */
-  constructor({ url, onFrame, onState }) {
-    this.url = url;
+  constructor({ target, onFrame, onState }) {
+    this.target = target;
     this.onFrame = onFrame;
     this.onState = onState;
     this.socket = null;
@@ -92,19 +93,19 @@ export class Connection {
 
   async open() {
     this.onState("connecting", { attempt: this.attempt });
-    let url;
+    let target;
     try {
-      url = await this.url();
+      target = await this.target();
     } catch (error) {
       this.scheduleRetry({ reason: String(error.message || error) });
       return;
     }
     if (this.stopped) return;
-    if (url === null) {
+    if (target === null) {
       this.stop();
       return;
     }
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(target.url, target.protocols);
     this.socket = socket;
     socket.addEventListener("open", () => {
       if (this.socket !== socket) return;

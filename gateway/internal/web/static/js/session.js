@@ -96,9 +96,7 @@ export async function fetchDevToken(userId) {
     body: JSON.stringify({ user_id: userId }),
   });
   if (!response.ok) {
-    const detail = (await response.text()).trim();
-    throw new Error(`development sign-in failed: HTTP ${response.status}` +
-      (detail ? `: ${detail}` : ""));
+    throw await responseError("development sign-in", response);
   }
   const body = await response.json();
   if (!body.user_token || !body.project_id) {
@@ -128,9 +126,7 @@ export async function fetchConversationId(session, peer) {
     cache: "no-store",
   });
   if (!response.ok) {
-    const detail = (await response.text()).trim();
-    throw new Error(`conversation lookup failed: HTTP ${response.status}` +
-      (detail ? `: ${detail}` : ""));
+    throw await responseError("conversation lookup", response);
   }
   const body = await response.json();
   if (!body.conversation_id) {
@@ -140,9 +136,36 @@ export async function fetchConversationId(session, peer) {
 }
 
 /** Returns the WebSocket URL of the gateway that served this page. */
-export function webSocketURL(token) {
+export function webSocketURL() {
   const url = new URL("ws", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("token", token);
   return url.toString();
+}
+
+/**
+ * Returns the subprotocols that carry token in the handshake. The gateway
+ * selects "peroxo.v1" and reads the token from "bearer.<token>", which
+ * keeps the token out of URLs and so out of access logs.
+ */
+export function webSocketProtocols(token) {
+  return ["peroxo.v1", `bearer.${token}`];
+}
+
+/**
+ * Returns an Error describing a failed response, with the gateway's
+ * {"error": "..."} message when the body has one.
+ */
+async function responseError(what, response) {
+  let detail = "";
+  try {
+    const text = (await response.text()).trim();
+    try {
+      detail = JSON.parse(text).error ?? text;
+    } catch {
+      detail = text;
+    }
+  } catch {
+    detail = "";
+  }
+  return new Error(`${what} failed: HTTP ${response.status}` + (detail ? `: ${detail}` : ""));
 }
