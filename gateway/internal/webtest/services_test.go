@@ -279,7 +279,6 @@ func serviceSettings(tb testing.TB, addrs map[string]string) map[string][]string
 			"PEROXO_AUTH_ADMIN_TOKEN=" + adminToken,
 			"PEROXO_AUTH_GOOGLE_ISSUER=" + unreachable,
 			"PEROXO_AUTH_GOOGLE_JWKS_URL=" + unreachable + "/certs",
-			"PEROXO_AUTH_GOOGLE_CLIENT_ID=peroxo-webtest",
 		},
 		"chatsvc": {
 			"PEROXO_CHAT_ADDR=" + addrs["chatsvc"],
