@@ -44,6 +44,8 @@ type Config struct {
 	TokenStore string `env:"PEROXO_AUTH_TOKEN_STORE" envDefault:"embedded"`
 	// RedisURL is the go-redis URL used by the redis token store.
 	RedisURL string `env:"PEROXO_AUTH_REDIS_URL"`
+	// RedisPrefix starts every Redis key this service writes.
+	RedisPrefix string `env:"PEROXO_AUTH_REDIS_PREFIX" envDefault:"peroxo:auth:"`
 
 	// TokenTTL is how long an issued user token stays valid.
 	TokenTTL time.Duration `env:"PEROXO_AUTH_TOKEN_TTL" envDefault:"600s"`
