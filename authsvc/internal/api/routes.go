@@ -12,6 +12,9 @@ import (
 	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 )
 
+// minCompressBytes is the smallest RPC reply that is compressed.
+const minCompressBytes = 4 << 10
+
 // Register mounts on mux the JSON endpoints, the Connect service (which
 // also answers gRPC and gRPC-Web) and the gRPC health service, whose
 // status follows ready. interceptors wrap every RPC.
@@ -24,7 +27,12 @@ func (s *Service) Register(
 	mux.HandleFunc("POST /generate-user-token", s.serveGenerateUserToken)
 	mux.HandleFunc("POST /verify-user-token", s.serveVerifyUserToken)
 
-	options := connect.WithInterceptors(interceptors...)
+	options := connect.WithHandlerOptions(
+		connect.WithInterceptors(interceptors...),
+		// Replies are a few hundred bytes; compressing them costs more CPU
+		// (a gzip writer per call) than it saves on the wire.
+		connect.WithCompressMinBytes(minCompressBytes),
+	)
 	mux.Handle(authv1connect.NewAuthServiceHandler(connectService{service: s}, options))
 	mux.Handle(grpchealth.NewHandler(healthChecker{ready: ready}, options))
 }
