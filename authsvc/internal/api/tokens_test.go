@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	authv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1"
+	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 )
 
 func TestIssueAndVerifyOverEveryProtocol(t *testing.T) {
@@ -43,6 +44,12 @@ func TestIssueAndVerifyOverEveryProtocol(t *testing.T) {
 			return server.grpcClient(t).VerifyUserToken(t.Context(),
 				connect.NewRequest(&authv1.VerifyUserTokenRequest{UserToken: token}))
 		},
+		"grpc-web": func() (*connect.Response[authv1.VerifyUserTokenResponse], error) {
+			client := authv1connect.NewAuthServiceClient(http.DefaultClient, server.URL,
+				connect.WithGRPCWeb())
+			return client.VerifyUserToken(t.Context(),
+				connect.NewRequest(&authv1.VerifyUserTokenRequest{UserToken: token}))
+		},
 	}
 	for name, call := range clients {
 		t.Run(name, func(t *testing.T) {
@@ -58,8 +65,8 @@ func TestIssueAndVerifyOverEveryProtocol(t *testing.T) {
 			}
 		})
 	}
-	if got := testutil.ToFloat64(server.Options.Metrics.tokensVerified); got != 3 {
-		t.Errorf("authsvc_user_tokens_verified_total = %v, want 3", got)
+	if got := testutil.ToFloat64(server.Options.Metrics.tokensVerified); got != 4 {
+		t.Errorf("authsvc_user_tokens_verified_total = %v, want 4", got)
 	}
 }
 

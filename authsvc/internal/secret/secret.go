@@ -63,12 +63,6 @@ func EqualHash(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// EqualString compares two secrets in constant time. Its running time
-// depends only on the lengths, which are not secret.
-func EqualString(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
 // HasForm reports whether value is prefix followed by exactly n characters
 // of alphabet. It reads no store, so malformed input is rejected early.
 func HasForm(value, prefix string, n int, alphabet string) bool {

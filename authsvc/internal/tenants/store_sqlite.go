@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 )
 
 // SQLiteStore is the embedded [Store]. It uses a database opened by
@@ -26,7 +27,7 @@ func (s *SQLiteStore) Insert(ctx context.Context, tenant Tenant, keyHash string)
 		`INSERT INTO tenants (project_id, name, key_hash, creator, created_at)
 		 VALUES (?, ?, ?, ?, ?)`,
 		tenant.ProjectID, tenant.Name, keyHash, tenant.Creator, tenant.CreatedAt.UnixMilli())
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if embedded.IsPrimaryKeyConflict(err) {
 		return ErrExists
 	}
 	return err

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 )
 
 // SQLiteStore is the embedded [Store]. It uses a database opened by
@@ -47,7 +48,7 @@ func (s *SQLiteStore) Put(ctx context.Context, tokenHash string, identity Identi
 		`INSERT INTO user_tokens (token_hash, project_id, user_id, expires_at)
 		 VALUES (?, ?, ?, ?)`,
 		tokenHash, identity.ProjectID, identity.UserID, identity.ExpiresAt.UnixMilli())
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if embedded.IsPrimaryKeyConflict(err) {
 		return ErrExists
 	}
 	return err
