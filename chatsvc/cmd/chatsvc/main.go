@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/grpchealth"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/peroxo/peroxo/chatsvc/internal/chatrpc"
@@ -18,7 +17,6 @@ import (
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/ops"
 	"github.com/peroxo/peroxo/platform/runner"
-	"github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1/chatv1connect"
 )
 
 func main() {
@@ -53,8 +51,7 @@ func run(ctx context.Context) error {
 		MaxContentBytes: cfg.MaxContentBytes,
 		MaxBatch:        cfg.MaxBatch,
 	}, logger)
-	mux.Handle(server.Handler(connect.WithInterceptors(ops.NewRPCMetricsInterceptor(registry))))
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(chatv1connect.ChatServiceName)))
+	server.Register(mux, connect.WithInterceptors(ops.NewRPCMetricsInterceptor(registry)))
 
 	httpServer, listener, err := runner.ListenHTTP("PEROXO_CHAT_ADDR", cfg.Addr,
 		ops.NewHTTPMetrics(registry).Wrap(mux), logger)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
 
 	chatv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1"
 	"github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1/chatv1connect"
@@ -40,10 +41,14 @@ func NewServer(store store.Store, limits Limits, logger *slog.Logger) *Server {
 	return &Server{store: store, limits: limits, logger: logger.With("component", "chatrpc")}
 }
 
-// Handler returns the path prefix and handler of the service, which
-// accept the Connect, gRPC and gRPC-Web protocols.
-func (s *Server) Handler(options ...connect.HandlerOption) (string, http.Handler) {
-	return chatv1connect.NewChatServiceHandler(s, options...)
+// Register mounts the service, for the Connect, gRPC and gRPC-Web
+// protocols, and the standard gRPC health service on mux. The health
+// service reports the chat service as serving while the process runs;
+// store readiness is reported by /readyz.
+func (s *Server) Register(mux *http.ServeMux, options ...connect.HandlerOption) {
+	mux.Handle(chatv1connect.NewChatServiceHandler(s, options...))
+	checker := grpchealth.NewStaticChecker(chatv1connect.ChatServiceName)
+	mux.Handle(grpchealth.NewHandler(checker, options...))
 }
 
 // AppendMessages validates the whole batch, then stores it.

@@ -96,8 +96,8 @@ func parseLimit(field string, value int32, fallback, maximum int) (int, error) {
 	return int(value), nil
 }
 
-// parseMessage checks one message of an append; field is its path, for
-// example messages[3].
+// parseMessage checks one message of an append. field is the message's
+// path in the request, for example messages[3].
 func (s *Server) parseMessage(field string, message *chatv1.Message) (store.Message, error) {
 	if err := checkID(field+".project_id", message.GetProjectId()); err != nil {
 		return store.Message{}, err
