@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Kind says whether a channel is a direct-message conversation or a room.
+// Kind is the type of a channel: a direct-message conversation or a room.
 type Kind int8
 
 // Channel kinds. The values match peroxo.chat.v1.ChannelKind and are

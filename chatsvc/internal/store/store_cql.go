@@ -105,8 +105,8 @@ func newCluster(cfg CQLConfig, consistency gocql.Consistency, keyspace string) *
 	cluster.Timeout = cfg.Timeout
 	cluster.ConnectTimeout = cfg.ConnectTimeout
 	// Token-aware routing sends each statement to a replica of its
-	// partition; gocql reads the partition key from the prepared
-	// statement's metadata, and it prepares every query with bind values.
+	// partition. gocql prepares every query that has bind values and reads
+	// the partition key from the prepared statement's metadata.
 	cluster.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(
 		gocql.RoundRobinHostPolicy())
 	// gocql retries only queries marked idempotent. Every write here is:

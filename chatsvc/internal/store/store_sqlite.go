@@ -108,14 +108,14 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 
 func openSQLiteDB(path string) (*sql.DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction
-	// never fails halfway when upgrading a read lock; busy_timeout covers
-	// another process holding the file. synchronous(NORMAL) in WAL mode
-	// survives a process crash, while a power loss may drop the last
-	// transactions.
+	// cannot fail halfway when it upgrades a read lock. busy_timeout waits
+	// for another process that holds the lock. synchronous(FULL) syncs the
+	// WAL at every commit, so an acknowledged append survives a power loss
+	// too: the consumer acks the event log only after Append returns.
 	query := url.Values{}
 	query.Add("_pragma", "journal_mode(WAL)")
 	query.Add("_pragma", "busy_timeout(10000)")
-	query.Add("_pragma", "synchronous(NORMAL)")
+	query.Add("_pragma", "synchronous(FULL)")
 	query.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+query.Encode())
 	if err != nil {
