@@ -151,10 +151,11 @@ func (s *CQL) bucketOf(id uuid.UUID) int64 {
 // greater write time, so a message that arrives late cannot replace a newer
 // last message, without a read or a lightweight transaction. The value is
 // the id's millisecond time times 1000 plus its 12 sequence bits scaled to
-// 0..999, which never decreases in id order. Equal write times are settled
-// by comparing cell values as bytes (the rule in Cassandra 5.0 and
-// ScyllaDB), and the encoded value starts with the id, so the greater id
-// still wins.
+// 0..999, which never decreases in id order. Between two live cells
+// without TTL and with equal write times, the greater value as bytes wins
+// (Conflicts.resolveRegular in Cassandra, atomic_cell reconciliation in
+// ScyllaDB). The encoded value starts with the id, so the greater id wins
+// there too.
 func cqlWriteTime(id uuid.UUID) int64 {
 	sequence := int64(id[6]&0x0f)<<8 | int64(id[7])
 	return IDTime(id)*1000 + sequence*1000>>12
