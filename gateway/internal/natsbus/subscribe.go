@@ -1,0 +1,116 @@
+package natsbus
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/peroxo/peroxo/platform/eventlog"
+	chatv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1"
+)
+
+// SubscribeUser starts live delivery of the direct messages that user
+// receives or sends on other nodes, so all of the user's local sessions
+// get them. It is idempotent.
+func (b *Bus) SubscribeUser(project, user string) error {
+	key := userKey{project: project, user: user}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.users[key]; ok {
+		return nil
+	}
+	received, sent := eventlog.UserSubjects(project, user)
+	receivedSub, err := b.conn.Subscribe(received, b.receiveEvent(nil))
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", received, err)
+	}
+	sentSub, err := b.conn.Subscribe(sent, b.receiveEvent(b.recipientSubscribed))
+	if err != nil {
+		_ = receivedSub.Unsubscribe()
+		return fmt.Errorf("subscribe to %s: %w", sent, err)
+	}
+	b.users[key] = []*nats.Subscription{receivedSub, sentSub}
+	return nil
+}
+
+// UnsubscribeUser stops what SubscribeUser started. It is idempotent.
+func (b *Bus) UnsubscribeUser(project, user string) error {
+	key := userKey{project: project, user: user}
+	b.mu.Lock()
+	subs := b.users[key]
+	delete(b.users, key)
+	b.mu.Unlock()
+	for _, sub := range subs {
+		if err := ignoreClosed(sub.Unsubscribe()); err != nil {
+			return fmt.Errorf("unsubscribe from %s: %w", sub.Subject, err)
+		}
+	}
+	return nil
+}
+
+// SubscribeRoom starts live delivery of the room's messages published on
+// other nodes. It is idempotent.
+func (b *Bus) SubscribeRoom(project, room string) error {
+	key := roomKey{project: project, room: room}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.rooms[key]; ok {
+		return nil
+	}
+	subject := eventlog.RoomSubject(project, room)
+	sub, err := b.conn.Subscribe(subject, b.receiveEvent(nil))
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", subject, err)
+	}
+	b.rooms[key] = sub
+	return nil
+}
+
+// UnsubscribeRoom stops what SubscribeRoom started. It is idempotent.
+func (b *Bus) UnsubscribeRoom(project, room string) error {
+	key := roomKey{project: project, room: room}
+	b.mu.Lock()
+	sub, ok := b.rooms[key]
+	delete(b.rooms, key)
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := ignoreClosed(sub.Unsubscribe()); err != nil {
+		return fmt.Errorf("unsubscribe from %s: %w", sub.Subject, err)
+	}
+	return nil
+}
+
+// recipientSubscribed reports whether the recipient of a direct message
+// is subscribed on this node. Then the recipient's subscription delivers
+// the event, and the sender's subscription skips it so OnEvent sees each
+// event once.
+func (b *Bus) recipientSubscribed(message *chatv1.Message) bool {
+	key := userKey{project: message.GetProjectId(), user: message.GetRecipientId()}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.users[key]
+	return ok
+}
+
+// receiveEvent returns a message handler that decodes chat events and
+// passes those of other nodes to OnEvent, unless skip reports true.
+func (b *Bus) receiveEvent(skip func(*chatv1.Message) bool) nats.MsgHandler {
+	return func(msg *nats.Msg) {
+		event, err := eventlog.UnmarshalEvent(msg.Data)
+		if err != nil {
+			b.logger.Warn("dropped undecodable chat event", "subject", msg.Subject, "err", err)
+			return
+		}
+		if event.GetOriginNode() == b.options.NodeID {
+			return
+		}
+		if skip != nil && skip(event.GetMessage()) {
+			return
+		}
+		if b.handlers.OnEvent != nil {
+			b.handlers.OnEvent(event)
+		}
+	}
+}
