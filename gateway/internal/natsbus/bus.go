@@ -60,7 +60,10 @@ func (o Options) Validate() error {
 // channel, non-blocking or with a bounded wait, and counts drops.
 type Handlers struct {
 	// OnEvent receives chat events published by OTHER nodes, once per event
-	// even when both the sender and the recipient are subscribed here.
+	// even when both the sender and the recipient are subscribed here or
+	// the publisher retried. A live event may still come from a publish
+	// whose sender got a failure, because core subscribers receive every
+	// attempt whether or not the stream stored it.
 	OnEvent func(*eventsv1.ChatEvent)
 	// OnPresence receives presence changes from OTHER nodes, including an
 	// OFFLINE event when a silent node's user expires.
@@ -82,6 +85,7 @@ type Bus struct {
 	handlers    Handlers
 	logger      *slog.Logger
 	presence    *presenceView
+	recent      *recentIDs
 	presenceSub *nats.Subscription
 
 	mu    sync.Mutex
@@ -91,6 +95,10 @@ type Bus struct {
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// recentCapacity is how many delivered message ids a Bus remembers to drop
+// repeated live deliveries; repeats arrive within a few publish attempts.
+const recentCapacity = 4096
 
 type userKey struct{ project, user string }
 
@@ -119,6 +127,7 @@ func New(
 		handlers: handlers,
 		logger:   logger.With("component", "natsbus", "node", options.NodeID),
 		presence: newPresenceView(options.NodeID, options.PresenceTTL),
+		recent:   newRecentIDs(recentCapacity),
 		users:    make(map[userKey][]*nats.Subscription),
 		rooms:    make(map[roomKey]*nats.Subscription),
 	}

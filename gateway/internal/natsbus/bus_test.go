@@ -284,19 +284,31 @@ func TestBusPublishDeduplicatesByMessageID(t *testing.T) {
 	nats := startNATS(t, "127.0.0.1:0", t.TempDir())
 	stream := ensureStreams(t, nats.ClientURL())
 	nodeA := startNode(t, nats.ClientURL(), testOptions("node-a"))
+	nodeB := startNode(t, nats.ClientURL(), testOptions("node-b"))
+	if err := nodeB.bus.SubscribeUser(project, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, nodeB)
 
 	event := directEvent("alice", "bob")
 	publish(t, nodeA, event)
 	publish(t, nodeA, event)
+	barrier := directEvent("alice", "bob")
+	publish(t, nodeA, barrier)
+
+	counts := receiveUntil(t, nodeB, id(barrier))
+	if counts[id(event)] != 1 {
+		t.Errorf("node B received a republished event %d times, want once", counts[id(event)])
+	}
 
 	info, err := stream.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != 1 {
-		t.Errorf("stream holds %d messages, want 1", info.State.Msgs)
+	if info.State.Msgs != 2 {
+		t.Errorf("stream holds %d messages, want 2: the event once and the barrier", info.State.Msgs)
 	}
-	msg, err := stream.GetLastMsgForSubject(context.Background(), eventlog.AllSubjects)
+	msg, err := stream.GetMsg(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,8 @@ import (
 // once; each heartbeat refreshes the entries it lists. An entry that no
 // heartbeat refreshed within PresenceTTL no longer counts, so the users of
 // a node that crashed or lost NATS drop out within PresenceTTL, and a lost
-// OFFLINE event heals itself the same way. OnlineUsers is answered from
-// this view plus the local users, without a network round trip.
+// OFFLINE event heals itself the same way. OnlineUsers reads this view
+// plus the local users, without a network round trip.
 //
 // The view is bounded: it holds one entry per online (node, user) pair of
 // the cluster, and expired entries are removed every HeartbeatInterval.
@@ -164,8 +164,8 @@ func (b *Bus) receivePresence(msg *nats.Msg) {
 	}
 }
 
-// presenceView is the cluster-wide presence as this node sees it. Its
-// mutex guards both maps; no method calls out while holding it.
+// presenceView is this node's copy of the cluster-wide presence. Its
+// mutex guards both maps, and no method calls out while holding it.
 type presenceView struct {
 	nodeID string
 	ttl    time.Duration

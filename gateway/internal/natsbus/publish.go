@@ -40,7 +40,7 @@ func EventSubject(message *chatv1.Message) (string, error) {
 // failed attempts, or when ctx ends, it returns an error that names the
 // cause. Attempts are skipped while the connection is down, so an event
 // reported as failed is rarely stored later from the client's reconnect
-// buffer; when it is, a resend with the same message id is deduplicated.
+// buffer. When it is, a resend with the same message id is deduplicated.
 //
 // Publish blocks and is safe for concurrent use. It does not modify event.
 func (b *Bus) Publish(ctx context.Context, event *eventsv1.ChatEvent) error {

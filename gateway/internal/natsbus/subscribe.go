@@ -6,7 +6,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/peroxo/peroxo/platform/eventlog"
-	chatv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1"
 )
 
 // SubscribeUser starts live delivery of the direct messages that user
@@ -20,11 +19,11 @@ func (b *Bus) SubscribeUser(project, user string) error {
 		return nil
 	}
 	received, sent := eventlog.UserSubjects(project, user)
-	receivedSub, err := b.conn.Subscribe(received, b.receiveEvent(nil))
+	receivedSub, err := b.conn.Subscribe(received, b.receiveEvent())
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", received, err)
 	}
-	sentSub, err := b.conn.Subscribe(sent, b.receiveEvent(b.recipientSubscribed))
+	sentSub, err := b.conn.Subscribe(sent, b.receiveEvent())
 	if err != nil {
 		_ = receivedSub.Unsubscribe()
 		return fmt.Errorf("subscribe to %s: %w", sent, err)
@@ -58,7 +57,7 @@ func (b *Bus) SubscribeRoom(project, room string) error {
 		return nil
 	}
 	subject := eventlog.RoomSubject(project, room)
-	sub, err := b.conn.Subscribe(subject, b.receiveEvent(nil))
+	sub, err := b.conn.Subscribe(subject, b.receiveEvent())
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", subject, err)
 	}
@@ -82,21 +81,11 @@ func (b *Bus) UnsubscribeRoom(project, room string) error {
 	return nil
 }
 
-// recipientSubscribed reports whether the recipient of a direct message
-// is subscribed on this node. Then the recipient's subscription delivers
-// the event, and the sender's subscription skips it so OnEvent sees each
-// event once.
-func (b *Bus) recipientSubscribed(message *chatv1.Message) bool {
-	key := userKey{project: message.GetProjectId(), user: message.GetRecipientId()}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.users[key]
-	return ok
-}
-
 // receiveEvent returns a message handler that decodes chat events and
-// passes those of other nodes to OnEvent, unless skip reports true.
-func (b *Bus) receiveEvent(skip func(*chatv1.Message) bool) nats.MsgHandler {
+// passes those of other nodes to OnEvent. A direct message matches both
+// the recipient's and the sender's subscription when both users are on
+// this node; the recent ids drop the second copy.
+func (b *Bus) receiveEvent() nats.MsgHandler {
 	return func(msg *nats.Msg) {
 		event, err := eventlog.UnmarshalEvent(msg.Data)
 		if err != nil {
@@ -106,7 +95,7 @@ func (b *Bus) receiveEvent(skip func(*chatv1.Message) bool) nats.MsgHandler {
 		if event.GetOriginNode() == b.options.NodeID {
 			return
 		}
-		if skip != nil && skip(event.GetMessage()) {
+		if !b.recent.add(event.GetMessage().GetMessageId()) {
 			return
 		}
 		if b.handlers.OnEvent != nil {
