@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,18 +83,21 @@ func EnsureStreams(tb testing.TB, js jetstream.JetStream) jetstream.Stream {
 
 var sequence atomic.Int64
 
-// NewMessage returns a direct message with a unique id in project.
+// NewMessage returns a direct message in project with a new UUIDv7 id, as
+// the gateway assigns them.
 func NewMessage(project, sender, recipient string) *chatv1.Message {
 	n := sequence.Add(1)
+	id := uuid.Must(uuid.NewV7())
+	seconds, nanoseconds := id.Time().UnixTime()
 	return &chatv1.Message{
 		ProjectId:   project,
 		Kind:        chatv1.ChannelKind_CHANNEL_KIND_DIRECT,
 		ChannelId:   "conv-" + sender + "-" + recipient,
-		MessageId:   fmt.Sprintf("0190a1b2-c3d4-7e5f-8a9b-%012d", n),
+		MessageId:   id.String(),
 		SenderId:    sender,
 		RecipientId: recipient,
 		Content:     fmt.Sprintf("message %d", n),
-		TimestampMs: 1_700_000_000_000 + n,
+		TimestampMs: time.Unix(seconds, nanoseconds).UnixMilli(),
 	}
 }
 
@@ -216,4 +220,51 @@ func IDs(messages []*chatv1.Message) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// Eventually polls condition, for states that no event signals.
+func Eventually(tb testing.TB, what string, condition func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !condition() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitSettled waits until the durable consumer has no pending events.
+func WaitSettled(tb testing.TB, js jetstream.JetStream, durable string) {
+	tb.Helper()
+	Eventually(tb, "every event is acked", func() bool {
+		consumer, err := js.Consumer(context.Background(), eventlog.StreamName, durable)
+		if err != nil {
+			return false
+		}
+		info, err := consumer.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+}
+
+// DeadLetters returns the dead-letter stream's messages.
+func DeadLetters(tb testing.TB, js jetstream.JetStream) []*jetstream.RawStreamMsg {
+	tb.Helper()
+	stream, err := js.Stream(context.Background(), eventlog.DeadLetterStreamName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var letters []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		msg, err := stream.GetMsg(context.Background(), seq)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		letters = append(letters, msg)
+	}
+	return letters
 }

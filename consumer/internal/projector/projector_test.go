@@ -66,54 +66,6 @@ func publishMessages(tb testing.TB, js jetstream.JetStream, count int) []*chatv1
 	return messages
 }
 
-// eventually polls condition, for states that no event signals.
-func eventually(tb testing.TB, what string, condition func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !condition() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// waitSettled waits until the durable consumer has no pending events.
-func waitSettled(tb testing.TB, js jetstream.JetStream) {
-	tb.Helper()
-	eventually(tb, "every event is acked", func() bool {
-		consumer, err := js.Consumer(context.Background(), eventlog.StreamName,
-			testOptions().Durable)
-		if err != nil {
-			return false
-		}
-		info, err := consumer.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
-	})
-}
-
-// deadLetters returns the dead-letter stream's messages.
-func deadLetters(tb testing.TB, js jetstream.JetStream) []*jetstream.RawStreamMsg {
-	tb.Helper()
-	stream, err := js.Stream(context.Background(), eventlog.DeadLetterStreamName)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	info, err := stream.Info(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var letters []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		msg, err := stream.GetMsg(context.Background(), seq)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		letters = append(letters, msg)
-	}
-	return letters
-}
-
 func TestProjectorWritesEveryEventOnce(t *testing.T) {
 	natsServer := consumertest.StartNATS(t)
 	js := consumertest.Connect(t, natsServer.ClientURL())
@@ -123,7 +75,7 @@ func TestProjectorWritesEveryEventOnce(t *testing.T) {
 
 	messages := publishMessages(t, js, 35)
 	chat.WaitForCount(t, len(messages))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
 	if got, want := chat.MessageIDs(), consumertest.IDs(messages); !slices.Equal(got, want) {
 		t.Errorf("stored ids = %v, want %v", got, want)
@@ -134,10 +86,10 @@ func TestProjectorWritesEveryEventOnce(t *testing.T) {
 	if got := testutil.CollectAndCount(metrics.batchSize); got != 1 {
 		t.Errorf("consumer_batch_size series = %d, want 1", got)
 	}
-	eventually(t, "the pending gauge reads 0", func() bool {
+	consumertest.Eventually(t, "the pending gauge reads 0", func() bool {
 		return testutil.ToFloat64(metrics.pending) == 0
 	})
-	if letters := deadLetters(t, js); len(letters) != 0 {
+	if letters := consumertest.DeadLetters(t, js); len(letters) != 0 {
 		t.Errorf("dead-letter stream holds %d events, want 0", len(letters))
 	}
 }
@@ -156,7 +108,7 @@ func TestProjectorRetriesFailedWrites(t *testing.T) {
 
 	messages := publishMessages(t, js, 20)
 	chat.WaitForCount(t, len(messages))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
 	if got, want := chat.MessageIDs(), consumertest.IDs(messages); !slices.Equal(got, want) {
 		t.Errorf("stored ids = %v, want %v", got, want)
@@ -164,7 +116,7 @@ func TestProjectorRetriesFailedWrites(t *testing.T) {
 	if got := testutil.ToFloat64(metrics.redeliveries); got == 0 {
 		t.Error("consumer_redeliveries_total = 0 after a batch failed every attempt")
 	}
-	if letters := deadLetters(t, js); len(letters) != 0 {
+	if letters := consumertest.DeadLetters(t, js); len(letters) != 0 {
 		t.Errorf("dead-letter stream holds %d events, want 0", len(letters))
 	}
 }
@@ -189,12 +141,12 @@ func TestProjectorDeadLettersRejectedEvent(t *testing.T) {
 	consumertest.Publish(t, js, poison)
 	good = append(good, publishMessages(t, js, 4)...)
 	chat.WaitForCount(t, len(good))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
 	if got, want := chat.MessageIDs(), consumertest.IDs(good); !slices.Equal(got, want) {
 		t.Errorf("stored ids = %v, want %v", got, want)
 	}
-	letters := deadLetters(t, js)
+	letters := consumertest.DeadLetters(t, js)
 	if len(letters) != 1 {
 		t.Fatalf("dead-letter stream holds %d events, want 1", len(letters))
 	}
@@ -238,9 +190,9 @@ func TestProjectorDeadLettersMalformedEvent(t *testing.T) {
 	}
 	good := publishMessages(t, js, 3)
 	chat.WaitForCount(t, len(good))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
-	letters := deadLetters(t, js)
+	letters := consumertest.DeadLetters(t, js)
 	if len(letters) != 1 {
 		t.Fatalf("dead-letter stream holds %d events, want 1", len(letters))
 	}
@@ -275,12 +227,12 @@ func TestProjectorDeadLettersAfterMaxDeliver(t *testing.T) {
 	after := publishMessages(t, js, 3)
 	good := append(before, after...)
 	chat.WaitForCount(t, len(good))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
 	if got, want := chat.MessageIDs(), consumertest.IDs(good); !slices.Equal(got, want) {
 		t.Errorf("stored ids = %v, want %v: batch-mates of a failing event are lost", got, want)
 	}
-	letters := deadLetters(t, js)
+	letters := consumertest.DeadLetters(t, js)
 	if len(letters) != 1 {
 		t.Fatalf("dead-letter stream holds %d events, want 1", len(letters))
 	}
@@ -306,7 +258,7 @@ func TestProjectorWaitsForStreams(t *testing.T) {
 	consumertest.EnsureStreams(t, js)
 	messages := publishMessages(t, js, 5)
 	chat.WaitForCount(t, len(messages))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 }
 
 func TestProjectorsShareOneDurable(t *testing.T) {
@@ -319,7 +271,7 @@ func TestProjectorsShareOneDurable(t *testing.T) {
 
 	messages := publishMessages(t, js, 300)
 	chat.WaitForCount(t, len(messages))
-	waitSettled(t, js)
+	consumertest.WaitSettled(t, js, testOptions().Durable)
 
 	if got, want := chat.MessageIDs(), consumertest.IDs(messages); !slices.Equal(got, want) {
 		t.Errorf("stored %d ids, want %d", len(got), len(want))
