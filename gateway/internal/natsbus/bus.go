@@ -139,12 +139,17 @@ func New(
 }
 
 // Run ensures the chat streams, retrying while NATS or JetStream is not
-// available, then sends heartbeats and expires silent nodes' users every
-// HeartbeatInterval until ctx ends. It returns nil when ctx ends.
+// available, and meanwhile sends heartbeats and expires silent nodes'
+// users every HeartbeatInterval, until ctx ends. Presence works even while
+// JetStream has no quorum. Run returns nil when ctx ends.
 func (b *Bus) Run(ctx context.Context) error {
-	if b.ensureStreams(ctx) != nil {
-		return nil // ctx ended before the streams were ready
-	}
+	streamsDone := make(chan struct{})
+	go func() {
+		defer close(streamsDone)
+		_ = b.ensureStreams(ctx) // fails only when ctx ends
+	}()
+	defer func() { <-streamsDone }()
+
 	ticker := time.NewTicker(b.options.HeartbeatInterval)
 	defer ticker.Stop()
 	b.sendHeartbeats()

@@ -504,3 +504,36 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestBusRunCreatesStreams(t *testing.T) {
+	nats := startNATS(t, "127.0.0.1:0", t.TempDir())
+	options := testOptions("node-a")
+	options.Stream.MaxAge = time.Hour
+	startNode(t, nats.ClientURL(), options)
+	conn, _ := connect(t, nats.ClientURL())
+	js, err := jetstream.New(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var stream jetstream.Stream
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stream, err = js.Stream(context.Background(), eventlog.StreamName)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s not created: %v", eventlog.StreamName, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	config := stream.CachedInfo().Config
+	if config.MaxAge != time.Hour {
+		t.Errorf("stream max age = %s, want 1h", config.MaxAge)
+	}
+	if config.Duplicates != options.Stream.DuplicateWindow {
+		t.Errorf("stream duplicate window = %s, want %s", config.Duplicates,
+			options.Stream.DuplicateWindow)
+	}
+}
