@@ -36,8 +36,8 @@ func parseReplayFlags(args []string, now time.Time) (replayFlags, error) {
 	set.Usage = func() {
 		fmt.Fprintln(set.Output(), "Usage: consumer replay [--since TIME | --from-seq N] "+
 			"[--project ID]\n\nRe-project the chat stream into the chatsvc at "+
-			"PEROXO_CONSUMER_CHAT_URL. Writes are idempotent, so replaying\n"+
-			"events that history already holds only counts them as duplicates.")
+			"PEROXO_CONSUMER_CHAT_URL.\nWrites are idempotent, so replaying "+
+			"events that history already holds\nonly counts them as duplicates.")
 		set.PrintDefaults()
 	}
 	if err := set.Parse(args); err != nil {

@@ -268,3 +268,29 @@ func DeadLetters(tb testing.TB, js jetstream.JetStream) []*jetstream.RawStreamMs
 	}
 	return letters
 }
+
+// PublishMany appends count new direct messages in project without waiting
+// for each acknowledgement, and returns them once all are stored.
+func PublishMany(tb testing.TB, js jetstream.JetStream, project string, count int) []*chatv1.Message {
+	tb.Helper()
+	messages := make([]*chatv1.Message, count)
+	for i := range messages {
+		messages[i] = NewMessage(project, fmt.Sprintf("user%d", i%50), fmt.Sprintf("user%d", i%7))
+		data, err := eventlog.MarshalEvent(&eventsv1.ChatEvent{Message: messages[i]})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		subject := eventlog.DirectSubject(project, messages[i].GetRecipientId(),
+			messages[i].GetSenderId())
+		if _, err := js.PublishAsync(subject, data,
+			jetstream.WithMsgID(messages[i].GetMessageId())); err != nil {
+			tb.Fatalf("publish event: %v", err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		tb.Fatal("events not acknowledged within a minute")
+	}
+	return messages
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +139,50 @@ func TestReplayOfEmptyStream(t *testing.T) {
 	}
 	if summary.Read != 0 {
 		t.Errorf("summary read = %d, want 0", summary.Read)
+	}
+}
+
+// publishingWriter publishes more events during its first write, as the
+// gateway would while a replay runs.
+type publishingWriter struct {
+	projector.Writer
+	publish func()
+	once    sync.Once
+}
+
+func (w *publishingWriter) AppendMessages(
+	ctx context.Context,
+	messages []*chatv1.Message,
+) (projector.AppendResult, error) {
+	w.once.Do(w.publish)
+	return w.Writer.AppendMessages(ctx, messages)
+}
+
+func TestReplayStopsAtLastSequenceAtStart(t *testing.T) {
+	natsServer := consumertest.StartNATS(t)
+	js := consumertest.Connect(t, natsServer.ClientURL())
+	consumertest.EnsureStreams(t, js)
+	before := consumertest.PublishMany(t, js, "peroxo_pj_a", 20)
+	chat := consumertest.StartChatServer(t, nil)
+	writer := &publishingWriter{
+		Writer: projector.NewChatWriter(http.DefaultClient, chat.URL, 5*time.Second),
+		publish: func() {
+			consumertest.PublishMany(t, js, "peroxo_pj_a", 10)
+		},
+	}
+
+	summary, err := replay.Run(context.Background(), js, writer,
+		replay.Options{BatchSize: 5}, discard)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if summary.LastSequence != 20 {
+		t.Errorf("summary last sequence = %d, want 20", summary.LastSequence)
+	}
+	if summary.Read != 20 {
+		t.Errorf("summary read = %d, want 20", summary.Read)
+	}
+	if got, want := chat.MessageIDs(), consumertest.IDs(before); !slices.Equal(got, want) {
+		t.Errorf("replayed %d events, want the %d stored at start", len(got), len(want))
 	}
 }
