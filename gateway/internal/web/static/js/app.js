@@ -9,6 +9,7 @@ import {
   fetchClientConfig,
   fetchConversationId,
   fetchDevToken,
+  tokenRejected,
   takeFragmentCredentials,
   webSocketProtocols,
   webSocketURL,
@@ -33,6 +34,8 @@ const WARN_BEFORE_MS = 120000;
  */
 const FOLLOW_UP_SYNC_MS = [2000, 8000];
 const VIEW_KEY = "peroxo.view";
+/** Failed connection attempts after which the token itself is checked. */
+const CHECK_TOKEN_AFTER_ATTEMPTS = 3;
 
 const state = {
   devMode: false,
@@ -171,11 +174,17 @@ function signOut() {
 /**
  * Returns the URL and subprotocols of the next connection attempt. An
  * expired development token is renewed first, and an expired pasted token
- * ends the session.
+ * ends the session. A browser does not expose why a handshake failed, so
+ * after repeated failures the token is checked over HTTP, where a rejected
+ * token gets 401.
  */
-async function nextSocketTarget() {
+async function nextSocketTarget(attempt) {
   const session = state.session;
   if (!session) return null;
+  if (attempt >= CHECK_TOKEN_AFTER_ATTEMPTS && !session.expired() &&
+      await tokenRejected(session)) {
+    session.expiresAt = Date.now();
+  }
   if (session.expired()) {
     if (!session.dev) {
       signOut();

@@ -30,9 +30,10 @@ export function backoffDelay(attempt, random = Math.random) {
 export class Connection {
   /**
    * @param {object} options
-   * @param {() => Promise<{url: string, protocols: string[]}|null>}
+   * @param {(attempt: number) => Promise<{url: string, protocols: string[]}|null>}
    *   options.target returns the URL and subprotocols of the next attempt,
-   *   or null to stop (for example without a valid token)
+   *   or null to stop (for example without a valid token). attempt counts
+   *   the failed attempts since the last stable connection.
    * @param {(text: string) => void} options.onFrame
    * @param {(state: string, detail: object) => void} options.onState
    *   state is "connecting", "online", "offline" or "stopped"
@@ -95,7 +96,7 @@ export class Connection {
     this.onState("connecting", { attempt: this.attempt });
     let target;
     try {
-      target = await this.target();
+      target = await this.target(this.attempt);
     } catch (error) {
       this.scheduleRetry({ reason: String(error.message || error) });
       return;

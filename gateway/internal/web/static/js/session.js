@@ -116,15 +116,7 @@ export async function fetchDevToken(userId) {
  * and peer from GET /conversations.
  */
 export async function fetchConversationId(session, peer) {
-  const query = new URLSearchParams({
-    project_id: session.projectId,
-    user_id_1: session.userId,
-    user_id_2: peer,
-  });
-  const response = await fetch(`conversations?${query}`, {
-    headers: { Authorization: `Bearer ${session.token}` },
-    cache: "no-store",
-  });
+  const response = await requestConversation(session, peer);
   if (!response.ok) {
     throw await responseError("conversation lookup", response);
   }
@@ -133,6 +125,33 @@ export async function fetchConversationId(session, peer) {
     throw new Error("conversation lookup returned no conversation_id");
   }
   return body.conversation_id;
+}
+
+/**
+ * Reports whether the gateway rejects the session's token (HTTP 401 from
+ * GET /conversations). Other failures, such as a gateway that is down,
+ * report false.
+ */
+export async function tokenRejected(session) {
+  try {
+    const response = await requestConversation(session, session.userId);
+    return response.status === 401;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends GET /conversations for the session's user and peer. */
+function requestConversation(session, peer) {
+  const query = new URLSearchParams({
+    project_id: session.projectId,
+    user_id_1: session.userId,
+    user_id_2: peer,
+  });
+  return fetch(`conversations?${query}`, {
+    headers: { Authorization: `Bearer ${session.token}` },
+    cache: "no-store",
+  });
 }
 
 /** Returns the WebSocket URL of the gateway that served this page. */
