@@ -42,13 +42,27 @@ func NewServer(store store.Store, limits Limits, logger *slog.Logger) *Server {
 }
 
 // Register mounts the service, for the Connect, gRPC and gRPC-Web
-// protocols, and the standard gRPC health service on mux. The health
-// service reports the chat service as serving while the process runs;
-// store readiness is reported by /readyz.
+// protocols, and the standard gRPC health service on mux.
 func (s *Server) Register(mux *http.ServeMux, options ...connect.HandlerOption) {
 	mux.Handle(chatv1connect.NewChatServiceHandler(s, options...))
-	checker := grpchealth.NewStaticChecker(chatv1connect.ChatServiceName)
-	mux.Handle(grpchealth.NewHandler(checker, options...))
+	mux.Handle(grpchealth.NewHandler(s, options...))
+}
+
+// Check implements [grpchealth.Checker]. The server and the chat service
+// are serving while the store answers a ping, like /readyz.
+func (s *Server) Check(
+	ctx context.Context,
+	request *grpchealth.CheckRequest,
+) (*grpchealth.CheckResponse, error) {
+	if request.Service != "" && request.Service != chatv1connect.ChatServiceName {
+		return nil, connect.NewError(connect.CodeNotFound,
+			fmt.Errorf("unknown service %q", request.Service))
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("health check failed", "err", err)
+		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
+	}
+	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
 }
 
 // AppendMessages validates the whole batch, then stores it.

@@ -44,6 +44,7 @@ var keyspacePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
 // is safe for concurrent use, and CQL keeps no other mutable state.
 type CQL struct {
 	session          *gocql.Session
+	keyspace         string
 	bucketMS         int64
 	writeConcurrency int
 	closeOnce        sync.Once
@@ -92,6 +93,7 @@ func OpenCQL(ctx context.Context, cfg CQLConfig) (*CQL, error) {
 	concurrency := max(cfg.WriteConcurrency, 1)
 	return &CQL{
 		session:          session,
+		keyspace:         cfg.Keyspace,
 		bucketMS:         cfg.Bucket.Milliseconds(),
 		writeConcurrency: concurrency,
 	}, nil
