@@ -49,7 +49,7 @@ func (s *Server) Register(mux *http.ServeMux, options ...connect.HandlerOption) 
 }
 
 // Check implements [grpchealth.Checker]. The server and the chat service
-// are serving while the store answers a ping, like /readyz.
+// are serving while a store ping succeeds, the same check as /readyz.
 func (s *Server) Check(
 	ctx context.Context,
 	request *grpchealth.CheckRequest,
