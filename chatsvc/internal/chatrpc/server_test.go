@@ -533,3 +533,16 @@ func TestHealthWithClosedStore(t *testing.T) {
 			code, connect.CodeUnavailable)
 	}
 }
+
+func TestOversizedRequestRejected(t *testing.T) {
+	client := startService(t).client()
+	message := newMessage("p", chatv1.ChannelKind_CHANNEL_KIND_ROOM, "c")
+	message.RecipientId = ""
+	message.Content = strings.Repeat("x", int(testLimits.MaxRequestBytes())+1)
+	_, err := client.AppendMessages(context.Background(), connect.NewRequest(
+		&chatv1.AppendMessagesRequest{Messages: []*chatv1.Message{message}}))
+	if code := connect.CodeOf(err); code != connect.CodeResourceExhausted {
+		t.Errorf("oversized append: code = %v (err %v), expected %v",
+			code, err, connect.CodeResourceExhausted)
+	}
+}
