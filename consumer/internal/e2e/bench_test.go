@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +27,7 @@ func BenchmarkProjection(b *testing.B) {
 		}},
 		{"chatsvc-cassandra", func(b *testing.B) string {
 			hosts := testenv.Service(b, "PEROXO_TEST_CASSANDRA_HOSTS")
-			keyspace := "bench_" + strings.ToLower(rand.Text()[:12])
+			keyspace := consumertest.CassandraKeyspace(b, hosts)
 			return consumertest.StartChatsvc(b, "PEROXO_CHAT_CQL_HOSTS="+hosts,
 				"PEROXO_CHAT_CQL_KEYSPACE="+keyspace).URL
 		}},
