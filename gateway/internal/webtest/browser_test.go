@@ -265,9 +265,13 @@ func (p *page) waitForMessage(content, status string) {
 
 // checkMessages fails the test unless the open conversation shows exactly
 // the expected contents, in order, each once, each with a distinct server
-// id and none waiting for an acknowledgement.
+// id and none waiting for an acknowledgement, and shows no history error.
 func (p *page) checkMessages(want []string) {
 	p.tb.Helper()
+	status := evaluate[string](p, `document.getElementById("history-status").textContent`)
+	if strings.HasPrefix(status, "Could not") {
+		p.tb.Errorf("%s: history error shown: %s", p.name, status)
+	}
 	shown := p.messages()
 	var contents []string
 	seen := map[string]bool{}

@@ -71,6 +71,9 @@ func TestWebClientEndToEnd(t *testing.T) {
 		`[...document.querySelectorAll("#message-list li.message")].some((e) =>
 			e.dataset.status === "failed"
 			&& e.querySelector(".status-text").textContent.startsWith("Failed: "))`)
+	alice.do(chromedp.Click(chromedp.ID("leave-room")))
+	alice.waitUntil("room limits left", `![...document.querySelectorAll(".channel-name")]
+		.some((e) => e.textContent === "# limits")`)
 
 	// A longer conversation for the screenshot.
 	alice.openChannel("bob")

@@ -70,6 +70,17 @@ test("failed ack keeps message with reason", () => {
   assert.equal(channel.unacknowledged().length, 0);
 });
 
+test("sync starts at newest stored id", () => {
+  const channel = new Channel("dm", "c1", "bob");
+  channel.addStored(stored("0001", "from history"));
+  channel.noteStored("0001");
+  channel.addStored(stored("0002", "live, maybe not projected yet"));
+  assert.equal(channel.syncFromId, "0001");
+  assert.equal(channel.lastSeenId, "0002");
+  channel.noteStored("0000");
+  assert.equal(channel.syncFromId, "0001");
+});
+
 test("pending messages after stored ones", () => {
   const channel = new Channel("dm", "c1", "bob");
   channel.addPending("client-1", "alice", "pending");

@@ -34,6 +34,10 @@ const WARN_BEFORE_MS = 120000;
  */
 const FOLLOW_UP_SYNC_MS = [2000, 8000];
 const VIEW_KEY = "peroxo.view";
+/** Retries of a history request that failed for a temporary reason. */
+const HISTORY_RETRIES = 3;
+/** Delay before the first history retry; it doubles per retry. */
+const HISTORY_RETRY_BASE_MS = 1000;
 /** Failed connection attempts after which the token itself is checked. */
 const CHECK_TOKEN_AFTER_ATTEMPTS = 3;
 
@@ -316,7 +320,7 @@ function resumeAfterConnect() {
       continue;
     }
     if (channel.loaded) {
-      queueHistory(channel, { type: "sync", cursor: channel.lastSeenId });
+      queueHistory(channel, { type: "sync", cursor: channel.syncFromId });
     } else if (channel.key === state.activeKey) {
       queueHistory(channel, { type: "older", cursor: "" });
     }
@@ -330,7 +334,7 @@ function syncOpenChannels() {
   for (const channel of state.channels.values()) {
     if (!channel.loaded) continue;
     if (channel.kind === "dm") {
-      queueHistory(channel, { type: "sync", cursor: channel.lastSeenId });
+      queueHistory(channel, { type: "sync", cursor: channel.syncFromId });
     } else if (channel.joined) {
       queueHistory(channel, { type: "catchup", cursor: "", since: channel.lastSeenId });
     }
@@ -480,6 +484,7 @@ function onHistory(kind, id, body, purpose) {
   const messages = body.messages ?? [];
   let reachedKnown = false;
   for (const stored of messages) {
+    channel.noteStored(stored.message_id);
     if (current?.type === "catchup" && current.since &&
         compareIds(stored.message_id, current.since) <= 0) {
       reachedKnown = true;
@@ -566,10 +571,7 @@ function onError(body) {
     case "SyncMessages":
     case "GetRoomHistory":
       if (channel) {
-        channel.historyInFlight = null;
-        channel.historyError = `Could not load messages: ${text}`;
-        if (channel.key === state.activeKey) renderChat();
-        pumpHistory(channel);
+        retryOrReportHistory(channel, body.code, text);
         return;
       }
       break;
@@ -610,6 +612,26 @@ function onError(body) {
 
 // ---------------------------------------------------------------------------
 // Channels, history and sending
+
+/**
+ * Handles a failed history request. Limits (3xxx) and server failures
+ * (5xxx) are temporary, so the request is retried with backoff a few times
+ * before the error is shown. Other errors are shown at once.
+ */
+function retryOrReportHistory(channel, code, text) {
+  const failed = channel.historyInFlight;
+  channel.historyInFlight = null;
+  const retries = failed?.retries ?? 0;
+  const temporary = (code >= 3000 && code < 4000) || code >= 5000;
+  if (failed && temporary && retries < HISTORY_RETRIES) {
+    const delay = HISTORY_RETRY_BASE_MS * 2 ** retries;
+    setTimeout(() => queueHistory(channel, { ...failed, retries: retries + 1 }), delay);
+  } else {
+    channel.historyError = `Could not load messages: ${text}`;
+  }
+  if (channel.key === state.activeKey) renderChat();
+  pumpHistory(channel);
+}
 
 function ensureChannel(kind, id, peer = "") {
   const key = channelKey(kind, id);

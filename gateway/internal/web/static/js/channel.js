@@ -39,8 +39,15 @@ export class Channel {
     this.stored = new Map();
     /** @type {Map<string, Message>} client id -> message without server id */
     this.pending = new Map();
-    /** Largest server id held, the starting point of a sync. */
+    /** Largest server id held, live or from history. */
     this.lastSeenId = "";
+    /**
+     * Largest server id that a history response returned, so it is known
+     * to be stored. Syncs start here and not at lastSeenId, because a
+     * message delivered live may not be projected into history yet, and
+     * the history service rejects a cursor it does not store.
+     */
+    this.syncFromId = "";
     /** Cursor of the next older page; empty before the first page. */
     this.olderCursor = "";
     /** Whether older history exists; null until the first page arrived. */
@@ -132,6 +139,13 @@ export class Channel {
       this.lastSeenId = messageId;
     }
     return true;
+  }
+
+  /** Records that a history response returned the message with id. */
+  noteStored(id) {
+    if (!this.syncFromId || compareIds(id, this.syncFromId) > 0) {
+      this.syncFromId = id;
+    }
   }
 
   /** Returns the outgoing messages that still wait for an acknowledgement. */

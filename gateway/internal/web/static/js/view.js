@@ -121,68 +121,96 @@ function updateMessage(item, message, key) {
 }
 
 /**
+ * Updates list to hold one item per key, in order, reusing the item of a
+ * key across renders. Reused items keep their identity and place, so
+ * focus, hover and pointers held by assistive tools or automation stay
+ * valid while presence and previews change many times a second.
+ */
+function syncList(list, keys, create, update) {
+  const existing = new Map();
+  for (const item of list.children) existing.set(item.dataset.key, item);
+  const items = keys.map((key, index) => {
+    let item = existing.get(key);
+    if (!item) {
+      item = create(key);
+      item.dataset.key = key;
+    }
+    update(item, index);
+    return item;
+  });
+  const current = [...list.children];
+  const unchanged = current.length === items.length &&
+    current.every((item, index) => item === items[index]);
+  if (unchanged) return;
+  // Moving an element blurs it, so focus is put back after a reorder.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  list.replaceChildren(...items);
+  if (focused?.isConnected) focused.focus();
+}
+
+/** Creates a list item with a button that calls onOpen(key). */
+function channelItem(key, onOpen) {
+  const item = make("li");
+  const button = make("button", "channel");
+  button.type = "button";
+  button.addEventListener("click", () => onOpen(key));
+  item.append(button);
+  return item;
+}
+
+/**
  * Renders a list of channel buttons. Each entry is {key, title, preview,
  * time, unread, online, active}.
  */
 export function renderChannelList(listId, emptyId, entries, onOpen) {
-  const list = element(listId);
   element(emptyId).hidden = entries.length > 0;
-  const focusedKey = document.activeElement?.closest?.(`#${listId} li`)?.dataset.key;
-  const items = entries.map((entry) => {
-    const item = make("li");
-    item.dataset.key = entry.key;
-    const button = make("button", "channel");
-    button.type = "button";
-    if (entry.active) button.setAttribute("aria-current", "true");
-    const title = make("span", "channel-title");
-    if (entry.online !== undefined) {
-      const dot = make("span", entry.online ? "presence online" : "presence");
-      dot.title = entry.online ? "online" : "offline";
-      title.append(dot);
-    }
-    title.append(make("span", "channel-name", entry.title));
-    if (entry.online !== undefined) {
-      title.append(make("span", "visually-hidden", entry.online ? " (online)" : " (offline)"));
-    }
-    if (entry.unread > 0) {
-      title.append(make("span", "badge", String(entry.unread)));
-      title.append(make("span", "visually-hidden", " unread"));
-    }
-    const detail = make("span", "channel-detail");
-    detail.append(make("span", "preview", entry.preview));
-    if (entry.time) detail.append(make("span", "channel-time", entry.time));
-    button.append(title, detail);
-    button.addEventListener("click", () => onOpen(entry.key));
-    item.append(button);
-    return item;
-  });
-  list.replaceChildren(...items);
-  if (focusedKey) {
-    list.querySelector(`li[data-key="${CSS.escape(focusedKey)}"] button`)?.focus();
+  syncList(element(listId), entries.map((entry) => entry.key),
+    (key) => channelItem(key, onOpen),
+    (item, index) => fillChannelButton(item.firstElementChild, entries[index]));
+}
+
+function fillChannelButton(button, entry) {
+  if (entry.active) {
+    button.setAttribute("aria-current", "true");
+  } else {
+    button.removeAttribute("aria-current");
   }
+  const title = make("span", "channel-title");
+  if (entry.online !== undefined) {
+    const dot = make("span", entry.online ? "presence online" : "presence");
+    dot.title = entry.online ? "online" : "offline";
+    title.append(dot);
+  }
+  title.append(make("span", "channel-name", entry.title));
+  if (entry.online !== undefined) {
+    title.append(make("span", "visually-hidden", entry.online ? " (online)" : " (offline)"));
+  }
+  if (entry.unread > 0) {
+    title.append(make("span", "badge", String(entry.unread)));
+    title.append(make("span", "visually-hidden", " unread"));
+  }
+  const detail = make("span", "channel-detail");
+  detail.append(make("span", "preview", entry.preview));
+  if (entry.time) detail.append(make("span", "channel-time", entry.time));
+  button.replaceChildren(title, detail);
 }
 
 /** Renders the online users, each a button that opens a DM. */
 export function renderOnline(users, userId, onOpen) {
-  const list = element("online-list");
-  const focused = document.activeElement?.closest?.("#online-list li")?.dataset.user;
   const sorted = [...users].sort();
-  const items = sorted.map((user) => {
-    const item = make("li");
-    item.dataset.user = user;
-    const button = make("button", "channel");
-    button.type = "button";
-    const title = make("span", "channel-title");
-    title.append(make("span", "presence online"));
-    title.append(make("span", "channel-name", user === userId ? `${user} (you)` : user));
-    button.append(title);
-    button.setAttribute("aria-label", `Message ${user}`);
-    button.addEventListener("click", () => onOpen(user));
-    item.append(button);
-    return item;
-  });
-  list.replaceChildren(...items);
-  if (focused) {
-    list.querySelector(`li[data-user="${CSS.escape(focused)}"] button`)?.focus();
-  }
+  syncList(element("online-list"), sorted,
+    (user) => {
+      const item = channelItem(user, onOpen);
+      item.dataset.user = user;
+      return item;
+    },
+    (item, index) => {
+      const user = sorted[index];
+      const button = item.firstElementChild;
+      const title = make("span", "channel-title");
+      title.append(make("span", "presence online"));
+      title.append(make("span", "channel-name", user === userId ? `${user} (you)` : user));
+      button.replaceChildren(title);
+      button.setAttribute("aria-label", `Message ${user}`);
+    });
 }
