@@ -82,6 +82,7 @@ func (s *Service) createTenant(ctx context.Context, authorization, name string) 
 	if err := checkText("name", name, MaxNameBytes, true); err != nil {
 		return CreatedTenant{}, err
 	}
+
 	credential, ok := bearer(authorization)
 	if !ok {
 		return CreatedTenant{}, unauthenticated("authorization", reasonMissingCredentials,
@@ -97,6 +98,7 @@ func (s *Service) createTenant(ctx context.Context, authorization, name string) 
 		}
 		creator = "google:" + subject
 	}
+
 	tenant, key, err := tenants.Create(ctx, s.options.Tenants, name, creator, s.options.Now())
 	if err != nil {
 		s.logger.Error("tenant creation failed", "err", err)
