@@ -36,7 +36,20 @@ type Config struct {
 	ChatURL string `env:"PEROXO_GATEWAY_CHAT_URL" envDefault:"http://127.0.0.1:8082"`
 
 	Limits Limits
+	Bus    Bus
 	Dev    Dev
+}
+
+// Bus configures the NATS bridge: the event log publisher and presence.
+type Bus struct {
+	// PublishTimeout bounds one publish attempt including JetStream's ack.
+	PublishTimeout  time.Duration `env:"PEROXO_GATEWAY_PUBLISH_TIMEOUT" envDefault:"2s"`
+	PublishAttempts int           `env:"PEROXO_GATEWAY_PUBLISH_ATTEMPTS" envDefault:"3"`
+	// DuplicateWindow is how long JetStream remembers message ids, so a
+	// resend within it is stored once.
+	DuplicateWindow   time.Duration `env:"PEROXO_GATEWAY_DUPLICATE_WINDOW" envDefault:"2m"`
+	PresenceTTL       time.Duration `env:"PEROXO_GATEWAY_PRESENCE_TTL" envDefault:"30s"`
+	HeartbeatInterval time.Duration `env:"PEROXO_GATEWAY_HEARTBEAT_INTERVAL" envDefault:"10s"`
 }
 
 // Limits bound what one client, one user and one node may use.
@@ -121,6 +134,21 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return err
+	}
+	for name, value := range map[string]int64{
+		"PEROXO_GATEWAY_PUBLISH_TIMEOUT":    int64(c.Bus.PublishTimeout),
+		"PEROXO_GATEWAY_PUBLISH_ATTEMPTS":   int64(c.Bus.PublishAttempts),
+		"PEROXO_GATEWAY_DUPLICATE_WINDOW":   int64(c.Bus.DuplicateWindow),
+		"PEROXO_GATEWAY_PRESENCE_TTL":       int64(c.Bus.PresenceTTL),
+		"PEROXO_GATEWAY_HEARTBEAT_INTERVAL": int64(c.Bus.HeartbeatInterval),
+	} {
+		if err := config.CheckPositive(name, value); err != nil {
+			return err
+		}
+	}
+	if c.Bus.PresenceTTL <= c.Bus.HeartbeatInterval {
+		return config.Invalid("PEROXO_GATEWAY_PRESENCE_TTL", c.Bus.PresenceTTL.String(),
+			"must be longer than PEROXO_GATEWAY_HEARTBEAT_INTERVAL")
 	}
 	if c.Dev.Enabled {
 		if c.Dev.AuthAdminToken == "" {
