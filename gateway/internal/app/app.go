@@ -6,11 +6,8 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -47,7 +44,7 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 	m := metrics.New(deps.Registry)
 	limits := cfg.Limits
 	r := router.New(router.Settings{
-		NodeID:             NodeID(cfg),
+		NodeID:             cfg.NodeID,
 		SessionsPerUser:    limits.SessionsPerUser,
 		RoomsPerSession:    limits.RoomsPerSession,
 		RoomMembersPerNode: limits.RoomMembersPerNode,
@@ -120,19 +117,4 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) Close() error {
 	g.websocket.Close()
 	return g.router.Close()
-}
-
-// NodeID returns the configured node id or one derived from the host name
-// and a random suffix, unique per process.
-func NodeID(cfg config.Config) string {
-	if cfg.Limits.NodeID != "" {
-		return cfg.Limits.NodeID
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "gateway"
-	}
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	return host + "-" + hex.EncodeToString(suffix)
 }
