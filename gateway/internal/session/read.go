@@ -56,6 +56,8 @@ func (s *Session) readLoop(ctx context.Context) {
 func (s *Session) closeAfterReadError(err error) {
 	status := websocket.CloseStatus(err)
 	switch {
+	case s.writeStalled():
+		s.closeSlowConsumer(true)
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		s.deps.Metrics.Rejections.WithLabelValues("frame_too_big").Inc()
 		s.closeWith(closeCause{code: websocket.StatusMessageTooBig,

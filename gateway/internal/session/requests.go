@@ -110,10 +110,6 @@ func (s *Session) refreshToken(ctx context.Context, request wire.Request) ([]byt
 }
 
 func (s *Session) history(ctx context.Context, request wire.Request) ([]byte, error) {
-	if s.deps.History == nil {
-		return nil, &wire.Error{Code: wire.CodeHistoryUnavailable,
-			Message: "history is not available on this gateway"}
-	}
 	if roomRequest, ok := request.(wire.GetRoomHistory); ok {
 		member, err := s.deps.Router.IsMember(ctx, s, roomRequest.RoomID)
 		if err != nil {
@@ -123,6 +119,10 @@ func (s *Session) history(ctx context.Context, request wire.Request) ([]byte, er
 			return nil, &wire.Error{Code: wire.CodeNotRoomMember,
 				Message: "join the room before reading its history"}
 		}
+	}
+	if s.deps.History == nil {
+		return nil, &wire.Error{Code: wire.CodeHistoryUnavailable,
+			Message: "history is not available on this gateway"}
 	}
 	return s.deps.History.Answer(ctx, s.identity.ProjectID, s.identity.UserID, request)
 }

@@ -82,6 +82,8 @@ type Session struct {
 	requests  sync.WaitGroup
 	limiter   *rate.Limiter
 	lastRead  atomic.Int64
+	// writeStarted is when the write in progress began (Unix ns), or 0.
+	writeStarted atomic.Int64
 }
 
 type closeCause struct {
@@ -133,11 +135,7 @@ func (s *Session) Send(frame []byte) bool {
 	case s.out <- frame:
 		return true
 	default:
-		if s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseSlowConsumer),
-			reason: wire.ReasonSlowConsumer}) {
-			s.deps.Metrics.SlowConsumerDrops.Inc()
-			s.logger.Info("closing slow consumer", "queue", cap(s.out))
-		}
+		s.closeSlowConsumer(false)
 		return false
 	}
 }
