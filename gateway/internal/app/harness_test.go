@@ -25,6 +25,7 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/app"
 	"github.com/peroxo/peroxo/gateway/internal/auth"
 	"github.com/peroxo/peroxo/gateway/internal/config"
+	"github.com/peroxo/peroxo/gateway/internal/history"
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	platformconfig "github.com/peroxo/peroxo/platform/config"
@@ -33,8 +34,8 @@ import (
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
-// authsvcBinary is built once per test run from the workspace.
-var authsvcBinary string
+// The service binaries are built once per test run from the workspace.
+var authsvcBinary, chatsvcBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gateway-e2e-")
@@ -43,11 +44,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	authsvcBinary = filepath.Join(dir, "authsvc")
-	build := exec.Command("go", "build", "-o", authsvcBinary,
-		"github.com/peroxo/peroxo/authsvc/cmd/authsvc")
+	chatsvcBinary = filepath.Join(dir, "chatsvc")
+	build := exec.Command("go", "build", "-o", dir,
+		"github.com/peroxo/peroxo/authsvc/cmd/authsvc",
+		"github.com/peroxo/peroxo/chatsvc/cmd/chatsvc")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build authsvc:", err)
+		fmt.Fprintln(os.Stderr, "build authsvc and chatsvc:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -116,6 +119,27 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		apiKey: tenant.SecretAPIKey}
 	waitHealthy(t, service.url)
 	return service
+}
+
+// startChat runs chatsvc on its embedded store and returns its URL.
+func startChat(t testing.TB) string {
+	t.Helper()
+	addr := freeAddr(t)
+	serve := exec.Command(chatsvcBinary)
+	serve.Env = append(os.Environ(),
+		"PEROXO_CHAT_ADDR="+addr,
+		"PEROXO_CHAT_DATA_DIR="+t.TempDir(),
+	)
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
+	})
+	url := "http://" + addr
+	waitHealthy(t, url)
+	return url
 }
 
 // waitHealthy polls url's /healthz until it answers, because a started
@@ -235,6 +259,7 @@ func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
 	gateway := app.New(cfg, app.Dependencies{
 		Bus:      bus,
 		Verifier: auth.NewVerifier(http.DefaultClient, cfg.AuthURL),
+		History:  history.New(http.DefaultClient, cfg.ChatURL, logger),
 		Registry: registry,
 		Logger:   logger,
 	})
