@@ -103,6 +103,11 @@ func (r *Room) Publish(frame []byte, sender Member) bool {
 
 func (r *Room) submit(cmd command) bool {
 	select {
+	case <-r.stop:
+		return false
+	default:
+	}
+	select {
 	case r.inbox <- cmd:
 		return true
 	case <-r.stopped:
