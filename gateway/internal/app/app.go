@@ -13,10 +13,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/peroxo/peroxo/gateway/internal/config"
+	"github.com/peroxo/peroxo/gateway/internal/devmode"
 	"github.com/peroxo/peroxo/gateway/internal/httpapi"
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/session"
+	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 )
 
 // Gateway is one gateway node's WebSocket and HTTP API. It owns the router
@@ -27,6 +29,8 @@ type Gateway struct {
 	websocket *httpapi.WebSocketHandler
 	verifier  httpapi.Verifier
 	metrics   *metrics.Metrics
+	// demo is nil unless development mode is on.
+	demo *devmode.Demo
 }
 
 // Dependencies are the parts a Gateway uses but does not own.
@@ -34,7 +38,10 @@ type Dependencies struct {
 	Bus      router.Bus
 	Verifier httpapi.Verifier
 	// History answers history requests; nil answers them with an Error.
-	History  session.History
+	History session.History
+	// Auth is the auth service client that development mode uses to
+	// create the demo project and issue tokens; unused otherwise.
+	Auth     authv1connect.AuthServiceClient
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
 }
@@ -81,13 +88,21 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 		Metrics:  m,
 		Logger:   deps.Logger,
 	})
-	return &Gateway{router: r, websocket: websocket, verifier: deps.Verifier, metrics: m}
+	gateway := &Gateway{router: r, websocket: websocket, verifier: deps.Verifier, metrics: m}
+	if cfg.Dev.Enabled {
+		gateway.demo = devmode.New(deps.Auth, cfg.Dev.AuthAdminToken, cfg.DataDir, deps.Logger)
+	}
+	return gateway
 }
 
-// Register mounts GET /ws and GET /conversations on mux.
+// Register mounts GET /ws and GET /conversations on mux, and POST
+// /dev/token in development mode only.
 func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.Handle("GET /ws", g.websocket)
 	mux.Handle("GET /conversations", httpapi.ConversationsHandler{Verifier: g.verifier})
+	if g.demo != nil {
+		mux.Handle("POST /dev/token", g.demo)
+	}
 }
 
 // Router returns the router, whose HandleRemoteEvent and
@@ -105,6 +120,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- g.router.Run(routerCtx) }()
 	group.Go(func() error { return g.websocket.Run(groupCtx) })
+	if g.demo != nil {
+		group.Go(func() error { return g.demo.Run(groupCtx) })
+	}
 	err := group.Wait()
 	// Sessions unregister from the router while they close, so the router
 	// stops only after the last session.

@@ -31,6 +31,7 @@ import (
 	platformconfig "github.com/peroxo/peroxo/platform/config"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
+	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
@@ -57,6 +58,10 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// adminToken is the operator token the test authsvc accepts for
+// CreateTenant.
+const adminToken = "admin-test-token-0123456789"
 
 // authService is a running authsvc with one tenant.
 type authService struct {
@@ -85,7 +90,7 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		"PEROXO_AUTH_ADDR="+addr,
 		"PEROXO_AUTH_DATA_DIR="+t.TempDir(),
 		"PEROXO_AUTH_TOKEN_TTL="+ttl.String(),
-		"PEROXO_AUTH_ADMIN_TOKEN=admin-test-token",
+		"PEROXO_AUTH_ADMIN_TOKEN="+adminToken,
 		// Keep every URL on loopback; no test reaches Google.
 		"PEROXO_AUTH_GOOGLE_ISSUER=http://127.0.0.1:1",
 		"PEROXO_AUTH_GOOGLE_JWKS_URL=http://127.0.0.1:1/keys",
@@ -260,6 +265,7 @@ func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
 		Bus:      bus,
 		Verifier: auth.NewVerifier(http.DefaultClient, cfg.AuthURL),
 		History:  history.New(http.DefaultClient, cfg.ChatURL, logger),
+		Auth:     authv1connect.NewAuthServiceClient(http.DefaultClient, cfg.AuthURL),
 		Registry: registry,
 		Logger:   logger,
 	})
