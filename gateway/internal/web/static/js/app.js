@@ -718,13 +718,12 @@ function retryMessage(clientId) {
   const channel = key ? state.channels.get(key) : undefined;
   const failed = channel?.pending.get(clientId);
   if (!failed) return;
-  // A failed message was not stored, so it goes out under a new id.
-  channel.pending.delete(clientId);
-  state.outgoing.delete(clientId);
-  const newId = newUUID();
-  const message = channel.addPending(newId, failed.from, failed.content);
-  state.outgoing.set(newId, channel.key);
-  sendMessageFrame(channel, message);
+  // The same client id again: a message whose write failed may still have
+  // been delivered live, and the gateway retries the write under the
+  // message id it already gave it, so recipients never see two copies.
+  failed.status = "sending";
+  failed.reason = "";
+  sendMessageFrame(channel, failed);
   renderChat();
   element("composer-input").focus();
 }
@@ -761,8 +760,9 @@ function joinRoom(roomId) {
 function leaveActiveRoom() {
   const channel = state.channels.get(state.activeKey);
   if (!channel || channel.kind !== "room") return;
-  if (!send(request.leaveRoom(channel.id), "LeaveRoom", channel.key)) {
-    // Offline: the room is simply not joined again on reconnect.
+  // A room that is not joined on this connection (offline, or the join
+  // failed) is only forgotten, so it is not joined again on reconnect.
+  if (!channel.joined || !send(request.leaveRoom(channel.id), "LeaveRoom", channel.key)) {
     onRoomLeft({ room_id: channel.id });
   }
 }

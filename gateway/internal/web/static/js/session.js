@@ -3,6 +3,8 @@
 // it is only ever sent to the gateway that served this page.
 
 const STORAGE_KEY = "peroxo.session";
+/** Requests of a development token before a 503 is shown as an error. */
+const DEV_TOKEN_ATTEMPTS = 10;
 
 /**
  * Session is a signed-in user. expiresAt is in milliseconds since the Unix
@@ -90,11 +92,18 @@ export async function fetchClientConfig() {
 
 /** Requests a development token for userId from POST /dev/token. */
 export async function fetchDevToken(userId) {
-  const response = await fetch("dev/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ user_id: userId }),
-  });
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    response = await fetch("dev/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: userId }),
+    });
+    // 503 means the gateway is still creating its development project.
+    if (response.status !== 503 || attempt >= DEV_TOKEN_ATTEMPTS - 1) break;
+    const retryAfter = Number(response.headers.get("Retry-After")) || 1;
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+  }
   if (!response.ok) {
     throw await responseError("development sign-in", response);
   }
