@@ -720,7 +720,7 @@ function retryMessage(clientId) {
   if (!failed) return;
   // The same client id again: a message whose write failed may still have
   // been delivered live, and the gateway retries the write under the
-  // message id it already gave it, so recipients never see two copies.
+  // message id it already gave it, so recipients get no second copy.
   failed.status = "sending";
   failed.reason = "";
   sendMessageFrame(channel, failed);
@@ -937,6 +937,8 @@ function bindControls() {
   element("sign-out").addEventListener("click", signOut);
   element("retry-now").addEventListener("click", () => state.connection?.retryNow());
   element("token-banner").addEventListener("submit", submitRenewedToken);
+  window.addEventListener("online", () => state.connection?.retryNow());
+
   element("open-dm").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = element("dm-peer");
@@ -952,30 +954,36 @@ function bindControls() {
     joinRoom(roomId);
   });
   element("leave-room").addEventListener("click", leaveActiveRoom);
+
+  element("load-older").addEventListener("click", loadOlder);
+  element("message-scroller").addEventListener("scroll", (event) => {
+    if (event.currentTarget.scrollTop < 80) loadOlder();
+  }, { passive: true });
+  bindComposer();
+}
+
+/**
+ * Makes Enter send and Shift+Enter start a new line. Some input paths (for
+ * example keys injected through the DevTools protocol) deliver the line
+ * break separately from the keydown, so it is dropped until the keyup.
+ */
+function bindComposer() {
   element("composer").addEventListener("submit", submitMessage);
-  // Enter sends and Shift+Enter starts a new line. Some input paths (for
-  // example keys injected through the DevTools protocol) deliver the line
-  // break separately from the keydown, so it is dropped until the keyup.
   let sentByEnter = false;
-  const composerInput = element("composer-input");
-  composerInput.addEventListener("keydown", (event) => {
+  const input = element("composer-input");
+  input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       sentByEnter = true;
       element("composer").requestSubmit();
     }
   });
-  composerInput.addEventListener("beforeinput", (event) => {
+  input.addEventListener("beforeinput", (event) => {
     if (sentByEnter && event.inputType === "insertLineBreak") event.preventDefault();
   });
-  composerInput.addEventListener("keyup", () => {
+  input.addEventListener("keyup", () => {
     sentByEnter = false;
   });
-  element("load-older").addEventListener("click", loadOlder);
-  element("message-scroller").addEventListener("scroll", (event) => {
-    if (event.currentTarget.scrollTop < 80) loadOlder();
-  }, { passive: true });
-  window.addEventListener("online", () => state.connection?.retryNow());
 }
 
 start();
