@@ -163,6 +163,22 @@ func (p *page) checkHealthy() {
 	}
 }
 
+// checkLabels fails the test when a visible form control has no label or
+// a visible button has no accessible name, which screen readers and voice
+// control need.
+func (p *page) checkLabels() {
+	p.tb.Helper()
+	unlabeled := evaluate[[]string](p, `[...document.querySelectorAll("input, textarea, button")]
+		.filter((e) => e.getClientRects().length > 0)
+		.filter((e) => e.tagName === "BUTTON"
+			? !(e.getAttribute("aria-label") || e.textContent.trim())
+			: !(e.labels?.length || e.getAttribute("aria-label")))
+		.map((e) => e.outerHTML.slice(0, 120))`)
+	for _, control := range unlabeled {
+		p.tb.Errorf("%s: control without a label: %s", p.name, control)
+	}
+}
+
 // jsString quotes value as a JavaScript string literal.
 func jsString(value string) string {
 	encoded, _ := json.Marshal(value)
@@ -176,8 +192,9 @@ func (p *page) signIn(baseURL, user string) {
 	p.do(
 		chromedp.Navigate(baseURL),
 		chromedp.WaitVisible(chromedp.ID("dev-user")),
-		chromedp.SendKeys(chromedp.ID("dev-user"), user+kb.Enter),
 	)
+	p.checkLabels()
+	p.do(chromedp.SendKeys(chromedp.ID("dev-user"), user+kb.Enter))
 	p.waitOnline()
 	p.waitUntil("whoami shows "+user,
 		`document.getElementById("whoami").textContent === `+jsString(user))

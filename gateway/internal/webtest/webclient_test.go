@@ -92,6 +92,7 @@ func TestWebClientEndToEnd(t *testing.T) {
 	alice.waitForMessage(direct[len(direct)-1], "received")
 	bob.waitForMessage(direct[len(direct)-1], "persisted")
 	saveScreenshot(t, alice)
+	alice.checkLabels()
 
 	// A reload shows the stored history of the open conversation and of
 	// the rooms the page had joined.
