@@ -67,7 +67,8 @@ type Config struct {
 	// NATSClusterName joins the embedded NATS server to a cluster of that
 	// name; empty runs it alone.
 	NATSClusterName string `env:"PEROXO_GATEWAY_NATS_CLUSTER_NAME"`
-	// NATSClusterAddr is where the embedded server accepts cluster routes.
+	// NATSClusterAddr is the listen address for routes from other cluster
+	// members.
 	NATSClusterAddr string `env:"PEROXO_GATEWAY_NATS_CLUSTER_ADDR" envDefault:"127.0.0.1:6222"`
 	// NATSRoutes are the other cluster members' route URLs.
 	NATSRoutes []string `env:"PEROXO_GATEWAY_NATS_ROUTES" envSeparator:","`
