@@ -551,6 +551,9 @@ func TestBusCloseAnnouncesUsersOffline(t *testing.T) {
 	if err := nodeB.bus.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
+	if err := nodeB.bus.SubscribeUser(project, "bob"); err == nil {
+		t.Error("SubscribeUser after Close succeeded")
+	}
 	event := waitPresence(t, nodeA, "bob", eventsv1.PresenceStatus_PRESENCE_STATUS_OFFLINE)
 	if event.GetOriginNode() != "node-b" {
 		t.Errorf("offline origin_node = %q, want node-b", event.GetOriginNode())
