@@ -17,7 +17,7 @@ import (
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// conversationID asks GET /conversations as the user of token.
+// conversationID calls GET /conversations with token.
 func (g *gatewayNode) conversationID(t testing.TB, token, project, a, b string) string {
 	t.Helper()
 	status, body := g.getConversation(t, token, project, a, b)
