@@ -88,6 +88,36 @@ func TestDirectMessagesBothWaysWithAcks(t *testing.T) {
 	if got := gateway.counter(t, "chat_messages_total", "type", "direct"); got != 2 {
 		t.Errorf("chat_messages_total{type=direct} = %v, want 2", got)
 	}
+	if got := gateway.counter(t, "websocket_messages_total", "direction", "in",
+		"type", "SendDirectMessage"); got != 2 {
+		t.Errorf("websocket_messages_total{in,SendDirectMessage} = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "websocket_connections_active"); got != 2 {
+		t.Errorf("websocket_connections_active = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "http_requests_total", "route", "GET /conversations",
+		"code", "200"); got != 2 {
+		t.Errorf("http_requests_total{GET /conversations,200} = %v, want 2", got)
+	}
+}
+
+func TestConnectionLimitRejectsWith503(t *testing.T) {
+	authsvc := startAuth(t, 10*time.Minute)
+	gateway := startGateway(t, testConfig(t, authsvc.url,
+		map[string]string{"PEROXO_GATEWAY_MAX_CONNECTIONS": "1"}))
+	gateway.dial(t, authsvc.token(t, "alice"), "alice")
+	conn, response, err := websocket.Dial(context.Background(),
+		gateway.wsURL()+"?token="+authsvc.token(t, "bob"), nil)
+	if conn != nil {
+		conn.CloseNow()
+	}
+	if response == nil || response.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second connection: response %v, err %v; want 503", response, err)
+	}
+	if got := gateway.counter(t, "gateway_rejections_total", "reason",
+		"connection_limit"); got != 1 {
+		t.Errorf("rejections{connection_limit} = %v, want 1", got)
+	}
 }
 
 func TestRoomWithThreeMembers(t *testing.T) {

@@ -219,20 +219,34 @@ func testConfig(t testing.TB, authURL string, overrides map[string]string) confi
 	return cfg
 }
 
-// startGateway runs a gateway node the way cmd/gateway does.
-func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+// startNATS runs an embedded NATS server with JetStream in dir.
+func startNATS(t testing.TB, dir string) string {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	embedded, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{
-		ListenAddr: cfg.NATSListenAddr,
-		StoreDir:   cfg.DataDir,
-		ServerName: "gateway-test-" + cfg.NodeID,
-	}, logger)
+		ListenAddr: "127.0.0.1:0",
+		StoreDir:   dir,
+		ServerName: "gateway-test",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { embedded.Close() })
-	conn, err := natsconn.Connect(embedded.ClientURL(), "gateway-test", logger)
+	return embedded.ClientURL()
+}
+
+// startGateway runs a gateway node with its own embedded NATS server, the
+// way cmd/gateway does by default.
+func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+	t.Helper()
+	return startGatewayOn(t, cfg, startNATS(t, cfg.DataDir))
+}
+
+// startGatewayOn runs a gateway node on the NATS server at natsURL, which
+// several nodes may share.
+func startGatewayOn(t testing.TB, cfg config.Config, natsURL string) *gatewayNode {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	conn, err := natsconn.Connect(natsURL, "gateway-test", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
