@@ -92,6 +92,9 @@ func TestDirectMessagesBothWaysWithAcks(t *testing.T) {
 		"type", "SendDirectMessage"); got != 2 {
 		t.Errorf("websocket_messages_total{in,SendDirectMessage} = %v, want 2", got)
 	}
+	if got := gateway.counter(t, "chat_message_processing_duration_seconds"); got != 2 {
+		t.Errorf("chat_message_processing_duration_seconds count = %v, want 2", got)
+	}
 	if got := gateway.counter(t, "websocket_connections_active"); got != 2 {
 		t.Errorf("websocket_connections_active = %v, want 2", got)
 	}
@@ -330,6 +333,19 @@ func TestFloodIsRateLimitedAndSessionSurvives(t *testing.T) {
 	}
 	if got := gateway.counter(t, "gateway_rate_limited_frames_total"); got < 10 {
 		t.Errorf("gateway_rate_limited_frames_total = %v", got)
+	}
+	// The session stays open: once the bucket refills (one frame a second)
+	// a request is served again. Every frame gets exactly one answer.
+	for attempt := 0; ; attempt++ {
+		alice.send("JoinRoom", map[string]string{"room_id": "after-flood"})
+		name, body := alice.next()
+		if name == "RoomJoined" {
+			break
+		}
+		if name != "Error" || attempt == 50 {
+			t.Fatalf("after the flood: %s %v", name, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -305,8 +305,9 @@ func startGatewayOn(t testing.TB, cfg config.Config, natsURL string) *gatewayNod
 	return &gatewayNode{url: server.URL, registry: registry}
 }
 
-// counter returns the value of a counter or gauge series in the node's
-// registry; labels are name=value pairs.
+// counter returns the value of a counter or gauge series, or the sample
+// count of a histogram, in the node's registry. labels are name, value
+// pairs.
 func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := g.registry.Gather()
@@ -332,6 +333,9 @@ func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float
 			}
 			if metric.GetCounter() != nil {
 				return metric.GetCounter().GetValue()
+			}
+			if metric.GetHistogram() != nil {
+				return float64(metric.GetHistogram().GetSampleCount())
 			}
 			return metric.GetGauge().GetValue()
 		}
