@@ -68,6 +68,7 @@ type authService struct {
 	url       string
 	projectID string
 	apiKey    string
+	env       []string
 }
 
 func freeAddr(t testing.TB) string {
@@ -96,8 +97,28 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		"PEROXO_AUTH_GOOGLE_JWKS_URL=http://127.0.0.1:1/keys",
 		"PEROXO_AUTH_GOOGLE_CLIENT_ID=test",
 	)
+	service := &authService{url: "http://" + addr, env: env}
+	service.projectID, service.apiKey = service.createTenant(t)
+
+	serve := exec.Command(authsvcBinary, "serve")
+	serve.Env = env
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
+	})
+	waitHealthy(t, service.url)
+	return service
+}
+
+// createTenant runs "authsvc tenants create" on the service's data and
+// returns the new project id and secret API key.
+func (a *authService) createTenant(t testing.TB) (string, string) {
+	t.Helper()
 	create := exec.Command(authsvcBinary, "tenants", "create")
-	create.Env = env
+	create.Env = a.env
 	var stdout, stderr bytes.Buffer
 	create.Stdout, create.Stderr = &stdout, &stderr
 	if err := create.Run(); err != nil {
@@ -110,20 +131,7 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 	if err := json.Unmarshal(stdout.Bytes(), &tenant); err != nil {
 		t.Fatalf("decode tenant %q: %v", stdout.String(), err)
 	}
-
-	serve := exec.Command(authsvcBinary, "serve")
-	serve.Env = env
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	service := &authService{url: "http://" + addr, projectID: tenant.ProjectID,
-		apiKey: tenant.SecretAPIKey}
-	waitHealthy(t, service.url)
-	return service
+	return tenant.ProjectID, tenant.SecretAPIKey
 }
 
 // startChat runs chatsvc on its embedded store and returns its URL.
