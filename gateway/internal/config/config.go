@@ -270,9 +270,11 @@ func (l *Limits) Validate() error {
 	for _, origin := range l.AllowedOrigins {
 		parsed, err := url.Parse(origin)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") ||
-			parsed.Host == "" || parsed.Path != "" || parsed.RawQuery != "" {
+			parsed.Host == "" || parsed.Path != "" || parsed.RawQuery != "" ||
+			strings.ContainsAny(parsed.Host, "*?") {
 			return config.Invalid("PEROXO_GATEWAY_ALLOWED_ORIGINS", origin,
-				"each origin must be scheme://host[:port], e.g. https://chat.example.com")
+				"each origin must be an exact scheme://host[:port] without wildcards, "+
+					"e.g. https://chat.example.com")
 		}
 	}
 	return nil
