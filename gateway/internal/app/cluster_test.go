@@ -36,6 +36,15 @@ func TestTwoNodesRouteThroughNATS(t *testing.T) {
 		member.send("JoinRoom", map[string]string{"room_id": "shared"})
 		member.expect("RoomJoined")
 	}
+	// Node A subscribes to the room on its NATS connection without waiting
+	// for the server. A publish acknowledged on the same connection proves
+	// the server has processed the subscription, since it reads a
+	// connection's commands in order; before that, a message from node B
+	// may miss node A's live delivery.
+	alice.send("SendDirectMessage", directMessage(project, "bob", conversation, "sync", newID()))
+	alice.expect("MessageAck")
+	bob.expect("DirectMessage")
+	aliceOnB.expect("DirectMessage")
 	bob.send("RoomMessage", map[string]string{"room_id": "shared", "from": "bob",
 		"content": "hello node a", "message_id": newID()})
 	roomAck := bob.expect("MessageAck")

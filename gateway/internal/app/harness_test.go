@@ -86,9 +86,7 @@ func freeAddr(t testing.TB) string {
 // and creates one tenant with "authsvc tenants create".
 func startAuth(t testing.TB, ttl time.Duration) *authService {
 	t.Helper()
-	addr := freeAddr(t)
 	env := append(os.Environ(),
-		"PEROXO_AUTH_ADDR="+addr,
 		"PEROXO_AUTH_DATA_DIR="+t.TempDir(),
 		"PEROXO_AUTH_TOKEN_TTL="+ttl.String(),
 		"PEROXO_AUTH_ADMIN_TOKEN="+adminToken,
@@ -97,19 +95,9 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		"PEROXO_AUTH_GOOGLE_JWKS_URL=http://127.0.0.1:1/keys",
 		"PEROXO_AUTH_GOOGLE_CLIENT_ID=test",
 	)
-	service := &authService{url: "http://" + addr, env: env}
+	service := &authService{env: env}
 	service.projectID, service.apiKey = service.createTenant(t)
-
-	serve := exec.Command(authsvcBinary, "serve")
-	serve.Env = env
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	waitHealthy(t, service.url)
+	service.url = serve(t, authsvcBinary, []string{"serve"}, env, "PEROXO_AUTH_ADDR")
 	return service
 }
 
@@ -137,40 +125,66 @@ func (a *authService) createTenant(t testing.TB) (string, string) {
 // startChat runs chatsvc on its embedded store and returns its URL.
 func startChat(t testing.TB) string {
 	t.Helper()
-	addr := freeAddr(t)
-	serve := exec.Command(chatsvcBinary)
-	serve.Env = append(os.Environ(),
-		"PEROXO_CHAT_ADDR="+addr,
-		"PEROXO_CHAT_DATA_DIR="+t.TempDir(),
-	)
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	url := "http://" + addr
-	waitHealthy(t, url)
-	return url
+	env := append(os.Environ(), "PEROXO_CHAT_DATA_DIR="+t.TempDir())
+	return serve(t, chatsvcBinary, nil, env, "PEROXO_CHAT_ADDR")
 }
 
-// waitHealthy polls url's /healthz until it answers, because a started
-// process gives no other signal that it listens.
-func waitHealthy(t testing.TB, url string) {
+// serve starts binary with env plus addrVariable set to a free loopback
+// address and returns its URL once /healthz answers. A free port can be
+// taken by another process before the service binds it, so a start whose
+// process exits early is retried on a new port, up to three times.
+func serve(t testing.TB, binary string, args, env []string, addrVariable string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	var output bytes.Buffer
+	for range 3 {
+		addr := freeAddr(t)
+		command := exec.Command(binary, args...)
+		command.Env = append(env, addrVariable+"="+addr)
+		output.Reset()
+		command.Stdout, command.Stderr = &output, &output
+		if err := command.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() {
+			_ = command.Wait()
+			close(exited)
+		}()
+		url := "http://" + addr
+		if waitHealthy(url, exited) {
+			t.Cleanup(func() {
+				_ = command.Process.Signal(os.Interrupt)
+				<-exited
+			})
+			return url
+		}
+		_ = command.Process.Kill()
+		<-exited
+	}
+	t.Fatalf("%s did not start:\n%s", filepath.Base(binary), output.String())
+	return ""
+}
+
+// waitHealthy polls url's /healthz, because a started process gives no
+// other signal that it listens. It returns false when the process exits
+// or 30 seconds pass first.
+func waitHealthy(url string, exited <-chan struct{}) bool {
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		response, err := http.Get(url + "/healthz")
 		if err == nil {
 			response.Body.Close()
 			if response.StatusCode == http.StatusOK {
-				return
+				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("%s did not become healthy", url)
+	return false
 }
 
 // token issues a user token through POST /generate-user-token.
