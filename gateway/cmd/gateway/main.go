@@ -17,6 +17,7 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/history"
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
 	"github.com/peroxo/peroxo/gateway/internal/router"
+	"github.com/peroxo/peroxo/gateway/internal/web"
 	"github.com/peroxo/peroxo/platform/eventlog"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
@@ -112,6 +113,8 @@ func run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	health.Register(mux, registry)
 	gateway.Register(mux)
+	// The web client is the fallback for every GET no other route matches.
+	mux.Handle("GET /", web.Handler(web.Options{DevMode: cfg.Dev.Enabled}))
 
 	server, listener, err := runner.ListenHTTP("PEROXO_GATEWAY_ADDR", cfg.Addr,
 		ops.NewHTTPMetrics(registry).Wrap(mux), logger)
