@@ -2,6 +2,8 @@ package webtest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,8 +154,49 @@ func TestWebClientEndToEnd(t *testing.T) {
 	alice.checkMessages(room)
 	bob.checkMessages(room)
 
+	// Scrolling up loads the older page with the cursor of the first one.
+	checkOlderHistory(t, sys, alice, bob)
+
 	alice.checkHealthy()
 	bob.checkHealthy()
+}
+
+// checkOlderHistory fills a room with more messages than one history page
+// holds, then checks that a page joining it later shows the newest page
+// and loads the rest when scrolled to the top.
+func checkOlderHistory(t *testing.T, sys *system, writer, reader *page) {
+	t.Helper()
+	const total = 60 // more than the client's page of 50
+	var archive []string
+	for i := 1; i <= total; i++ {
+		archive = append(archive, fmt.Sprintf("Archive message %02d", i))
+	}
+	writer.joinRoom("archive")
+	// Ten messages a second stays under the gateway's default rate limit
+	// of 20 frames a second.
+	lines, _ := json.Marshal(archive)
+	evaluate[bool](writer, `(() => {
+		const lines = `+string(lines)+`;
+		lines.forEach((line, index) => setTimeout(() => {
+			document.getElementById("composer-input").value = line;
+			document.getElementById("composer").requestSubmit();
+		}, index * 100));
+		return true;
+	})()`)
+	writer.waitUntil("all archive messages persisted", `document.querySelectorAll(
+		'#message-list li.message[data-status="persisted"]').length === `+strconv.Itoa(total))
+	writer.checkMessages(archive)
+
+	project := evaluate[string](reader, `JSON.parse(sessionStorage.getItem("peroxo.session")).projectId`)
+	waitProjected(t, sys, project, chatv1.ChannelKind_CHANNEL_KIND_ROOM, "archive", total)
+	reader.joinRoom("archive")
+	reader.waitUntil("newest page shown", messageCount(50))
+	if shown := len(reader.messages()); shown != 50 {
+		t.Errorf("reader shows %d messages before scrolling, want one page of 50", shown)
+	}
+	reader.do(chromedp.ScrollIntoView(chromedp.ID("load-older")))
+	reader.waitUntil("older page loaded after scrolling up", messageCount(total))
+	reader.checkMessages(archive)
 }
 
 // onlineListed returns an expression that is true when the page's online
