@@ -68,6 +68,7 @@ type authService struct {
 	url       string
 	projectID string
 	apiKey    string
+	env       []string
 }
 
 func freeAddr(t testing.TB) string {
@@ -96,8 +97,28 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		"PEROXO_AUTH_GOOGLE_JWKS_URL=http://127.0.0.1:1/keys",
 		"PEROXO_AUTH_GOOGLE_CLIENT_ID=test",
 	)
+	service := &authService{url: "http://" + addr, env: env}
+	service.projectID, service.apiKey = service.createTenant(t)
+
+	serve := exec.Command(authsvcBinary, "serve")
+	serve.Env = env
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
+	})
+	waitHealthy(t, service.url)
+	return service
+}
+
+// createTenant runs "authsvc tenants create" on the service's data and
+// returns the new project id and secret API key.
+func (a *authService) createTenant(t testing.TB) (string, string) {
+	t.Helper()
 	create := exec.Command(authsvcBinary, "tenants", "create")
-	create.Env = env
+	create.Env = a.env
 	var stdout, stderr bytes.Buffer
 	create.Stdout, create.Stderr = &stdout, &stderr
 	if err := create.Run(); err != nil {
@@ -110,20 +131,7 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 	if err := json.Unmarshal(stdout.Bytes(), &tenant); err != nil {
 		t.Fatalf("decode tenant %q: %v", stdout.String(), err)
 	}
-
-	serve := exec.Command(authsvcBinary, "serve")
-	serve.Env = env
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	service := &authService{url: "http://" + addr, projectID: tenant.ProjectID,
-		apiKey: tenant.SecretAPIKey}
-	waitHealthy(t, service.url)
-	return service
+	return tenant.ProjectID, tenant.SecretAPIKey
 }
 
 // startChat runs chatsvc on its embedded store and returns its URL.
@@ -219,20 +227,34 @@ func testConfig(t testing.TB, authURL string, overrides map[string]string) confi
 	return cfg
 }
 
-// startGateway runs a gateway node the way cmd/gateway does.
-func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+// startNATS runs an embedded NATS server with JetStream in dir.
+func startNATS(t testing.TB, dir string) string {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	embedded, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{
-		ListenAddr: cfg.NATSListenAddr,
-		StoreDir:   cfg.DataDir,
-		ServerName: "gateway-test-" + cfg.NodeID,
-	}, logger)
+		ListenAddr: "127.0.0.1:0",
+		StoreDir:   dir,
+		ServerName: "gateway-test",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { embedded.Close() })
-	conn, err := natsconn.Connect(embedded.ClientURL(), "gateway-test", logger)
+	return embedded.ClientURL()
+}
+
+// startGateway runs a gateway node with its own embedded NATS server, the
+// way cmd/gateway does by default.
+func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+	t.Helper()
+	return startGatewayOn(t, cfg, startNATS(t, cfg.DataDir))
+}
+
+// startGatewayOn runs a gateway node on the NATS server at natsURL, which
+// several nodes may share.
+func startGatewayOn(t testing.TB, cfg config.Config, natsURL string) *gatewayNode {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	conn, err := natsconn.Connect(natsURL, "gateway-test", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +313,9 @@ func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
 	return &gatewayNode{url: server.URL, registry: registry}
 }
 
-// counter returns the value of a counter or gauge series in the node's
-// registry; labels are name=value pairs.
+// counter returns the value of a counter or gauge series, or the sample
+// count of a histogram, in the node's registry. labels are name, value
+// pairs.
 func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := g.registry.Gather()
@@ -318,6 +341,9 @@ func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float
 			}
 			if metric.GetCounter() != nil {
 				return metric.GetCounter().GetValue()
+			}
+			if metric.GetHistogram() != nil {
+				return float64(metric.GetHistogram().GetSampleCount())
 			}
 			return metric.GetGauge().GetValue()
 		}
