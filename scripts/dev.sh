@@ -4,7 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bin_dir="${PEROXO_DEV_BIN_DIR:-bin}"
+
+# Development mode makes the gateway create a demo project through the auth
+# service, which accepts this per-run operator token for tenant creation.
 export PEROXO_GATEWAY_DEV_MODE="${PEROXO_GATEWAY_DEV_MODE:-true}"
+if [ -z "${PEROXO_AUTH_ADMIN_TOKEN:-}" ]; then
+  PEROXO_AUTH_ADMIN_TOKEN="dev_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  export PEROXO_AUTH_ADMIN_TOKEN
+fi
+export PEROXO_GATEWAY_AUTH_ADMIN_TOKEN="${PEROXO_GATEWAY_AUTH_ADMIN_TOKEN:-$PEROXO_AUTH_ADMIN_TOKEN}"
 pids=()
 
 stop() {
@@ -20,7 +29,7 @@ start() {
   local name=$1
   # sed ignores SIGINT so it outlives the service and prints its last lines;
   # it exits when the service closes the pipe.
-  ( exec > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1; exec "bin/$name" ) &
+  ( exec > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1; exec "$bin_dir/$name" ) &
   pids+=("$!")
 }
 

@@ -122,7 +122,11 @@ func EnsureDir(name, path string) error {
 		return Invalid(name, path, "must not be empty")
 	}
 	if err := os.MkdirAll(path, 0o750); err != nil {
-		return Invalid(name, path, "cannot create directory: "+errors.Unwrap(err).Error())
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
+		return Invalid(name, path, "cannot create directory: "+err.Error())
 	}
 	probe, err := os.CreateTemp(path, ".write-check-*")
 	if err != nil {
