@@ -160,12 +160,17 @@ func decodeMessageFast(data []byte) (frame ServerFrame, ok bool) {
 		return ServerFrame{}, false
 	}
 	start := bytes.Index(data, contentKey)
-	if start < 0 || bytes.Count(data, contentKey) != 1 {
+	if start < 0 {
 		return ServerFrame{}, false
 	}
 	start += len(contentKey)
 	length := bytes.IndexByte(data[start:], '"')
 	if length < 0 || bytes.IndexByte(data[start:start+length], '\\') >= 0 {
+		return ServerFrame{}, false
+	}
+	// A second "content" key, say in a nested object, makes the first one
+	// ambiguous.
+	if bytes.Contains(data[start+length:], contentKey) {
 		return ServerFrame{}, false
 	}
 	frame.Content = data[start : start+length]

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -63,44 +64,89 @@ func AppendContent(dst []byte, c Content, size int) []byte {
 	return dst
 }
 
-// ParseContent decodes content written by [AppendContent]. It returns
+// ParseContent decodes content written by [AppendContent] without
+// allocating, because receivers call it once per delivery. It returns
 // [ErrForeign] for content of any other origin.
 func ParseContent(content []byte) (Content, error) {
 	rest, ok := bytes.CutPrefix(content, []byte(prefix))
 	if !ok {
 		return Content{}, ErrForeign
 	}
-	fields := bytes.Fields(rest)
-	if len(fields) < 3 || len(fields[1]) != 1 {
+	var fields [5][]byte
+	count := 0
+	for count < len(fields) && len(rest) > 0 {
+		field, tail, _ := bytes.Cut(rest, []byte{' '})
+		fields[count], rest = field, tail
+		count++
+	}
+	if count < 3 || len(fields[1]) != 1 {
 		return Content{}, ErrForeign
 	}
-	run, err := strconv.ParseUint(string(fields[0]), 16, 32)
-	if err != nil {
+	run, ok := parseHex32(fields[0])
+	if !ok {
 		return Content{}, fmt.Errorf("parse run id %q: %w", fields[0], ErrForeign)
 	}
-	c := Content{Run: uint32(run), Kind: Kind(fields[1][0])}
-	sender, err := strconv.Atoi(string(fields[2]))
-	if err != nil || sender < 0 {
+	c := Content{Run: run, Kind: Kind(fields[1][0])}
+	sender, ok := parseDecimal(fields[2])
+	if !ok || sender > math.MaxInt32 {
 		return Content{}, fmt.Errorf("parse sender %q: %w", fields[2], ErrForeign)
 	}
-	c.Sender = sender
+	c.Sender = int(sender)
 	switch c.Kind {
 	case KindProbe:
 		return c, nil
 	case KindMessage:
-		if len(fields) < 5 {
+		if count < 5 {
 			return Content{}, fmt.Errorf("parse message content: %w", ErrForeign)
 		}
-		if c.Seq, err = strconv.ParseInt(string(fields[3]), 10, 64); err != nil || c.Seq < 0 {
+		if c.Seq, ok = parseDecimal(fields[3]); !ok {
 			return Content{}, fmt.Errorf("parse sequence %q: %w", fields[3], ErrForeign)
 		}
-		if c.DueNS, err = strconv.ParseInt(string(fields[4]), 10, 64); err != nil {
+		if c.DueNS, ok = parseDecimal(fields[4]); !ok {
 			return Content{}, fmt.Errorf("parse due time %q: %w", fields[4], ErrForeign)
 		}
 		return c, nil
 	default:
 		return Content{}, fmt.Errorf("parse kind %q: %w", fields[1], ErrForeign)
 	}
+}
+
+// parseDecimal parses a non-negative decimal int64.
+func parseDecimal(digits []byte) (int64, bool) {
+	if len(digits) == 0 {
+		return 0, false
+	}
+	var value int64
+	for _, digit := range digits {
+		if digit < '0' || digit > '9' {
+			return 0, false
+		}
+		next := int64(digit - '0')
+		if value > (math.MaxInt64-next)/10 {
+			return 0, false
+		}
+		value = value*10 + next
+	}
+	return value, true
+}
+
+// parseHex32 parses exactly eight lowercase hexadecimal digits.
+func parseHex32(digits []byte) (uint32, bool) {
+	if len(digits) != 8 {
+		return 0, false
+	}
+	var value uint32
+	for _, digit := range digits {
+		switch {
+		case digit >= '0' && digit <= '9':
+			value = value<<4 | uint32(digit-'0')
+		case digit >= 'a' && digit <= 'f':
+			value = value<<4 | uint32(digit-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return value, true
 }
 
 // ClientMessageID returns a version 8 (custom) UUID in hyphenated form that

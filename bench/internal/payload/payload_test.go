@@ -42,6 +42,8 @@ func TestParseContentRejectsForeign(t *testing.T) {
 		"pxb1 0000000a m 1 2",
 		"pxb1 0000000a m -1 2 3",
 		"pxb1 0000000a m 1 x 3",
+		"pxb1 0000000a m 1 2 99999999999999999999",
+		"pxb1 0000000A m 1 2 3",
 	} {
 		if _, err := ParseContent([]byte(content)); !errors.Is(err, ErrForeign) {
 			t.Errorf("ParseContent(%q) error = %v, want ErrForeign", content, err)
