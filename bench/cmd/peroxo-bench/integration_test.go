@@ -68,8 +68,8 @@ func startStack(t *testing.T) stack {
 	return s
 }
 
-// startService runs binary with env added to a minimal environment, waits
-// until its /healthz answers and stops it with SIGTERM at cleanup.
+// startService runs binary with env added to a minimal environment and
+// waits until its /healthz returns 200. Cleanup stops it with SIGTERM.
 func startService(t *testing.T, binary, baseURL string, env []string) {
 	t.Helper()
 	var logs bytes.Buffer
@@ -80,6 +80,7 @@ func startService(t *testing.T, binary, baseURL string, env []string) {
 	if err := command.Start(); err != nil {
 		t.Fatalf("start %s: %v", binary, err)
 	}
+
 	exited := make(chan error, 1)
 	go func() { exited <- command.Wait() }()
 	t.Cleanup(func() {
@@ -94,8 +95,9 @@ func startService(t *testing.T, binary, baseURL string, env []string) {
 			t.Logf("%s output:\n%s", filepath.Base(binary), logs.String())
 		}
 	})
+
 	// A started process has no readiness signal but its health endpoint,
-	// so poll it until it answers or the process exits.
+	// so poll it until it returns 200 or the process exits.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		response, err := http.Get(baseURL + "/healthz")
@@ -117,7 +119,7 @@ func startService(t *testing.T, binary, baseURL string, env []string) {
 	}
 }
 
-// skipUnlessServed skips the test when endpoint answers 404 or 405, which
+// skipUnlessServed skips the test when endpoint returns 404 or 405, which
 // means the service does not implement it yet.
 func skipUnlessServed(t *testing.T, method, endpoint, reason string) {
 	t.Helper()

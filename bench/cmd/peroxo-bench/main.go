@@ -1,8 +1,8 @@
 // Command peroxo-bench is PerOXO's load generator. It provisions a tenant
-// and user tokens, opens many WebSocket connections to a gateway and runs
-// one scenario (fanout, dm, idle or churn) on an open-loop schedule, then
-// prints percentiles, throughput and delivery counts as a table or as one
-// JSON line.
+// and user tokens and opens many WebSocket connections to a gateway. Then
+// it runs one scenario (fanout, dm, idle or churn) on an open-loop
+// schedule and prints percentiles, throughput and delivery counts as a
+// table or as one JSON line.
 package main
 
 import (

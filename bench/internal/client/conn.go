@@ -37,10 +37,10 @@ func (c *Conn) Write(ctx context.Context, frame []byte) error {
 }
 
 // ReadLoop reads frames until the connection ends and passes each decoded
-// server frame to handle, on this goroutine; the frame's byte slices are
-// valid only during the call. It returns nil after Close and the error
-// otherwise, so a caller can count unexpected disconnects. Frames that do
-// not decode are passed to undecodable.
+// server frame to handle on this goroutine. The frame's byte slices are
+// valid only during the call. Frames that do not decode go to undecodable.
+// ReadLoop returns nil after Close and the read error otherwise, so a
+// caller can count unexpected disconnects.
 func (c *Conn) ReadLoop(handle func(ServerFrame), undecodable func(error)) error {
 	var buffer bytes.Buffer
 	for {

@@ -98,9 +98,9 @@ var (
 	contentKey          = []byte(`"content":"`)
 )
 
-// DecodeServerFrame decodes data. Messages whose content is plain ASCII
-// without escapes, which is all the generator sends, take a fast path that
-// skips the JSON decoder; any other frame goes through encoding/json.
+// DecodeServerFrame decodes data. A message whose content needs no JSON
+// escapes, as all generated content does, takes a fast path that skips the
+// JSON decoder. Every other frame goes through encoding/json.
 func DecodeServerFrame(data []byte) (ServerFrame, error) {
 	if frame, ok := decodeMessageFast(data); ok {
 		return frame, nil

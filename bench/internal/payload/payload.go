@@ -82,6 +82,7 @@ func ParseContent(content []byte) (Content, error) {
 	if count < 3 || len(fields[1]) != 1 {
 		return Content{}, ErrForeign
 	}
+
 	run, ok := parseHex32(fields[0])
 	if !ok {
 		return Content{}, fmt.Errorf("parse run id %q: %w", fields[0], ErrForeign)

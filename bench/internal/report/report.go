@@ -106,6 +106,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("duplicates", "%d (too late to check: %d)", r.Duplicates, r.UncheckedLate)
 		row("throughput", "%.0f deliveries/s", r.Throughput)
 	}
+
 	latencyRow(row, "delivery latency", r.DeliveryLatency)
 	if r.AckLatency != nil || r.AcksFailed > 0 || r.AcksMissing > 0 {
 		row("acks", "%d persisted, %d failed, %d missing",
@@ -118,6 +119,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			r.ConnectAttempts, r.ConnectErrors, r.ConnectsPerSec)
 		latencyRow(row, "connect latency", r.ConnectLatency)
 	}
+
 	if r.Memory != nil {
 		m := r.Memory
 		row("gateway RSS", "%.1f MiB -> %.1f MiB, %.1f KiB per connection",

@@ -13,10 +13,11 @@ import (
 )
 
 // runChurn runs the fanout scenario and, during its send window, opens
-// ChurnRate connections per second on a fixed schedule; each joins the
-// room, stays ChurnHold and closes. It reports the connect rate reached and
-// the connect latency from each connect's due time, next to the room's
-// delivery figures, which show what the churn costs the steady traffic.
+// ChurnRate connections per second on a fixed schedule. Each churn
+// connection joins the room, stays ChurnHold and closes. The report adds
+// the connect rate reached and the connect latency from each connect's due
+// time to the room's delivery figures, which show what churn costs the
+// steady traffic.
 func (r *run) runChurn(ctx context.Context) (*report.Report, error) {
 	// Each churn user holds at most one connection at a time as long as the
 	// pool outlasts a hold, so a per-user session limit is never the cause
@@ -84,6 +85,7 @@ func (c *churnLoop) connectOnce(ctx context.Context, dials chan struct{}, due ti
 	case <-ctx.Done():
 		return
 	}
+
 	ws, err := c.dialer.Dial(ctx, c.tokens[seq%len(c.tokens)])
 	<-dials
 	if err != nil {
@@ -95,6 +97,7 @@ func (c *churnLoop) connectOnce(ctx context.Context, dials chan struct{}, due ti
 	}
 	c.latency.Record(seq, time.Since(due))
 	c.succeeded.Add(1)
+
 	m := &member{index: seq, sender: -1, conn: client.NewConn(ws, c.options.WriteTimeout)}
 	c.readers.Add(1)
 	go func() {
@@ -105,6 +108,7 @@ func (c *churnLoop) connectOnce(ctx context.Context, dials chan struct{}, due ti
 			}
 		}, func(error) { c.undecodable.Add(1) })
 	}()
+
 	if err := m.conn.Write(ctx, joinFrame); err != nil && ctx.Err() == nil {
 		c.failures.Add(1)
 	}

@@ -26,6 +26,7 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 	for i, userID := range r.userIDs("i", len(members)) {
 		members[i] = newMember(i, userID, -1, false)
 	}
+
 	started := time.Now()
 	if err := r.openMembers(ctx, members); err != nil {
 		return nil, err
@@ -34,6 +35,7 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 		r.closeMembers(members)
 		r.waitReaders()
 	}()
+
 	if err := schedule.SleepUntil(ctx, time.Now().Add(r.options.Settle)); err != nil {
 		return nil, err
 	}
@@ -50,6 +52,7 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 			return nil, fmt.Errorf("scrape %s: metric %s missing", endpoint, name)
 		}
 	}
+
 	n := float64(len(members))
 	rep := r.baseReport(len(members))
 	rep.Memory = &report.Memory{

@@ -11,8 +11,8 @@ import (
 
 // member is one open connection and what its read loop has counted. The
 // counters are atomics because the drain check reads them while the read
-// loop writes; windows, ackWindows and probes belong to the read loop
-// goroutine alone.
+// loop writes them. windows, ackWindows and probeFrom belong to the read
+// loop goroutine alone.
 type member struct {
 	index  int
 	userID string
@@ -86,6 +86,7 @@ func (r *run) handleMessage(m *member, content []byte) {
 	if !m.counts {
 		return
 	}
+
 	window := m.windows[decoded.Sender]
 	if window == nil {
 		window = report.NewWindow()

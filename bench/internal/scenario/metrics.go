@@ -35,11 +35,13 @@ func scrape(ctx context.Context, httpClient *http.Client, endpoint string, names
 	if response.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: HTTP %d", endpoint, response.StatusCode)
 	}
+
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(response.Body)
 	if err != nil {
 		return nil, fmt.Errorf("parse metrics of %s: %w", endpoint, err)
 	}
+
 	values := make(map[string]float64, len(names))
 	for _, name := range names {
 		family, ok := families[name]

@@ -18,7 +18,7 @@ const (
 	Churn  = "churn"
 )
 
-// Bounds that keep every run finite whatever the flags say.
+// Bounds that keep every run finite whatever the flags request.
 const (
 	maxDuration    = time.Hour
 	maxDrain       = 10 * time.Minute

@@ -74,6 +74,7 @@ func Run(ctx context.Context, options Options, logger *slog.Logger) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
+
 	var idBytes [4]byte
 	_, _ = rand.Read(idBytes[:])
 	shards := 4 * max(1, options.DialConcurrency/16)
@@ -95,6 +96,7 @@ func Run(ctx context.Context, options Options, logger *slog.Logger) (*report.Rep
 		errorFrames: make(map[string]int64),
 	}
 	r.windowEnd.Store(time.Now().Add(maxDuration).UnixNano())
+
 	logger.Info("starting run", "scenario", options.Scenario, "run", fmt.Sprintf("%08x", r.id),
 		"target", dialer.URL(), "source_addrs", dialer.SourceAddrs())
 	if r.tenant, err = r.provisionTenant(ctx); err != nil {
@@ -153,6 +155,7 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 		m.token = tokens[i]
 	}
 	r.logger.Info("issued tokens", "count", len(tokens), "elapsed", time.Since(started).Round(time.Millisecond))
+
 	started = time.Now()
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.SetLimit(r.options.DialConcurrency)
