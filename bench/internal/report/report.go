@@ -45,6 +45,7 @@ type Report struct {
 	ConnectsPerSec  float64  `json:"connects_per_s,omitempty"`
 
 	Disconnects int64            `json:"unexpected_disconnects,omitempty"`
+	Closes      map[string]int64 `json:"unexpected_closes,omitempty"`
 	ErrorFrames map[string]int64 `json:"error_frames,omitempty"`
 
 	Memory *Memory `json:"gateway_memory,omitempty"`
@@ -130,6 +131,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("gateway goroutines", "%.2f per connection", m.GoroutinesPerConn)
 	}
 	row("unexpected disconnects", "%d", r.Disconnects)
+	for _, label := range slices.Sorted(maps.Keys(r.Closes)) {
+		row("  "+label, "%d", r.Closes[label])
+	}
 	for _, code := range slices.Sorted(maps.Keys(r.ErrorFrames)) {
 		row("error frames "+code, "%d", r.ErrorFrames[code])
 	}

@@ -64,11 +64,7 @@ func (r *run) runDM(ctx context.Context) (*report.Report, error) {
 
 	rep := r.baseReport(len(members))
 	r.trafficReport(rep, plan, members, r.sent.Load())
-	t := sum(members)
-	rep.AcksPersisted = t.acksPersisted
-	rep.AcksFailed = t.acksFailed
-	rep.AcksMissing = max(0, rep.Sent-t.acksPersisted-t.acksFailed)
-	rep.AckLatency = report.Summarize(r.ack.Merged())
+	r.ackReport(rep, members)
 	return rep, nil
 }
 

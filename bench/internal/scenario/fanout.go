@@ -67,12 +67,17 @@ func (r *run) fanout(
 		}
 	})
 	members := int64(len(room.members))
-	r.drain(ctx, func() bool { return sum(room.members).delivered >= r.sent.Load()*members })
+	r.drain(ctx, func() bool {
+		sent := r.sent.Load()
+		acks := sum(room.publishers)
+		return sum(room.members).delivered >= sent*members && acks.acksPersisted+acks.acksFailed >= sent
+	})
 	cancelSend()
 	<-duringDone
 
 	rep := r.baseReport(len(all))
 	r.trafficReport(rep, plan, room.members, r.sent.Load()*members)
+	r.ackReport(rep, room.publishers)
 	if finish != nil {
 		finish(rep)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/peroxo/peroxo/bench/internal/client"
@@ -51,7 +53,8 @@ type run struct {
 	undecodable atomic.Int64
 
 	errorsMu    sync.Mutex
-	errorFrames map[string]int64
+	errorFrames map[string]int64 // by code; guarded by errorsMu
+	closes      map[string]int64 // by close status; guarded by errorsMu
 
 	readers sync.WaitGroup
 }
@@ -94,6 +97,7 @@ func Run(ctx context.Context, options Options, logger *slog.Logger) (*report.Rep
 		sendLag:     report.NewRecorder(shards),
 		connect:     report.NewRecorder(shards),
 		errorFrames: make(map[string]int64),
+		closes:      make(map[string]int64),
 	}
 	r.windowEnd.Store(time.Now().Add(maxDuration).UnixNano())
 
@@ -199,6 +203,7 @@ func (r *run) connectMember(ctx context.Context, m *member, token string) error 
 		)
 		if err != nil {
 			r.disconnects.Add(1)
+			r.countClose(closeLabel(err))
 			r.logger.Debug("connection ended", "conn", m.index, "user", m.userID, "err", err)
 		}
 	}()
@@ -241,13 +246,26 @@ func (r *run) countErrorFrame(code string) {
 	r.errorsMu.Unlock()
 }
 
+func (r *run) countClose(label string) {
+	r.errorsMu.Lock()
+	r.closes[label]++
+	r.errorsMu.Unlock()
+}
+
+// closeLabel names how a connection ended for the report: the close
+// status the gateway sent, or "close without status" for a dropped socket.
+func closeLabel(err error) string {
+	if status := websocket.CloseStatus(err); status != -1 {
+		return fmt.Sprintf("close %d", int(status))
+	}
+	return "close without status"
+}
+
 // baseReport fills what every scenario reports.
 func (r *run) baseReport(connections int) *report.Report {
 	r.errorsMu.Lock()
-	errorFrames := make(map[string]int64, len(r.errorFrames))
-	for code, count := range r.errorFrames {
-		errorFrames[code] = count
-	}
+	errorFrames := maps.Clone(r.errorFrames)
+	closes := maps.Clone(r.closes)
 	r.errorsMu.Unlock()
 	if n := r.undecodable.Load(); n > 0 {
 		errorFrames["undecodable"] = n
@@ -258,6 +276,7 @@ func (r *run) baseReport(connections int) *report.Report {
 		Connections:    connections,
 		ConnectLatency: report.Summarize(r.connect.Merged()),
 		Disconnects:    r.disconnects.Load(),
+		Closes:         closes,
 		ErrorFrames:    errorFrames,
 	}
 }

@@ -88,6 +88,15 @@ func (r *run) drain(ctx context.Context, done func() bool) {
 	}
 }
 
+// ackReport fills the MessageAck part of a report from the senders.
+func (r *run) ackReport(rep *report.Report, senders []*member) {
+	t := sum(senders)
+	rep.AcksPersisted = t.acksPersisted
+	rep.AcksFailed = t.acksFailed
+	rep.AcksMissing = max(0, rep.Sent-t.acksPersisted-t.acksFailed)
+	rep.AckLatency = report.Summarize(r.ack.Merged())
+}
+
 // trafficReport fills the delivery part of a report from the members that
 // count deliveries, each of which expects perMember of every sent message
 // (1 for DMs, all for a room).
