@@ -39,11 +39,15 @@ type Client struct {
 // with 429 or 503, or that failed to connect.
 const maxAttempts = 6
 
+// tenantName labels the tenants the generator creates, so an operator can
+// find and remove them.
+const tenantName = "peroxo-bench"
+
 // CreateTenantHTTP creates a tenant through the auth service's
 // GET /generate-tenant, authorized with the service's admin token.
 func (c *Client) CreateTenantHTTP(ctx context.Context, adminToken string) (Tenant, error) {
 	var tenant Tenant
-	err := c.do(ctx, http.MethodGet, c.AuthURL+"/generate-tenant", nil, adminToken, &tenant)
+	err := c.do(ctx, http.MethodGet, c.AuthURL+"/generate-tenant?name="+tenantName, nil, adminToken, &tenant)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("create tenant: %w", err)
 	}
@@ -54,11 +58,11 @@ func (c *Client) CreateTenantHTTP(ctx context.Context, adminToken string) (Tenan
 }
 
 // CreateTenantCommand creates a tenant by running `<authsvc> tenants
-// create`, which prints the tenant as a JSON object on standard output. The
+// create --name peroxo-bench`, which prints the tenant as a JSON object on standard output. The
 // command inherits this process's environment, so PEROXO_AUTH_ settings
 // reach it.
 func CreateTenantCommand(ctx context.Context, authsvcPath string) (Tenant, error) {
-	command := exec.CommandContext(ctx, authsvcPath, "tenants", "create")
+	command := exec.CommandContext(ctx, authsvcPath, "tenants", "create", "--name", tenantName)
 	var stderr bytes.Buffer
 	command.Stderr = &stderr
 	output, err := command.Output()

@@ -68,7 +68,8 @@ func TestIssueTokensStopsOnRejection(t *testing.T) {
 
 func TestCreateTenantHTTPSendsAdminToken(t *testing.T) {
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/generate-tenant" || r.Header.Get("Authorization") != "Bearer admin" {
+		if r.URL.Path != "/generate-tenant" || r.Header.Get("Authorization") != "Bearer admin" ||
+			r.URL.Query().Get("name") != "peroxo-bench" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -112,7 +113,7 @@ func TestConversationIDs(t *testing.T) {
 func TestCreateTenantCommandParsesLastJSONLine(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "authsvc")
 	body := "#!/bin/sh\n" +
-		"[ \"$1 $2\" = \"tenants create\" ] || exit 3\n" +
+		"[ \"$*\" = \"tenants create --name peroxo-bench\" ] || exit 3\n" +
 		"echo 'migrating store'\n" +
 		"echo '{\"project_id\":\"peroxo_pj_3\",\"secret_api_key\":\"k3\"}'\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
