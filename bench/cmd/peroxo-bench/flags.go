@@ -16,9 +16,10 @@ const (
 )
 
 type config struct {
-	options scenario.Options
-	json    bool
-	verbose bool
+	options    scenario.Options
+	json       bool
+	verbose    bool
+	cpuProfile string
 }
 
 const usageHeader = `Usage: peroxo-bench -scenario NAME [flags]
@@ -97,6 +98,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 
 	flags.BoolVar(&cfg.json, "json", false, "print the result as one JSON line instead of a table")
 	flags.BoolVar(&cfg.verbose, "v", false, "log each failed send and disconnect")
+	flags.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
 
 	if err := flags.Parse(args); err != nil {
 		return config{}, err
