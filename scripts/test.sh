@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eval "$(./scripts/services/up.sh)"
+# Assigned first, because eval "$(...)" would ignore a failing up.sh.
+service_env="$(./scripts/services/up.sh)"
+eval "$service_env"
 export PEROXO_TEST_REQUIRE_SERVICES=1
 
 status=0

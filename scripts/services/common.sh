@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the service scripts in this folder. Source it, don't run it.
 #
 # After sourcing, stdout is redirected to stderr so that install and start-up
@@ -5,7 +6,7 @@
 # (the original stdout) through emit_env.
 
 PEROXO_SERVICES_DIR="${PEROXO_SERVICES_DIR:-${HOME:?HOME is not set; set PEROXO_SERVICES_DIR}/.cache/peroxo/services}"
-SERVICE_NAME="${SERVICE_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}"
+SERVICE_NAME="$(basename "${BASH_SOURCE[1]:-$0}" .sh)"
 
 exec 3>&1 1>&2
 
@@ -91,10 +92,39 @@ tcp_port_open() {
   (exec 7<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Succeed when PID is alive and its command line contains PATTERN.
+# Succeed when PID exists and is not a zombie. kill -0 also succeeds on a
+# zombie, and an orphaned daemon stays one until PID 1 reaps it, which took
+# about 2 s on the Debian 12 VMs these scripts were tested on.
+process_running() {
+  local state
+  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# Succeed when PID is running and its command line contains PATTERN.
 pid_matches() {
   local pid="$1" pattern="$2"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$pattern"
+  [ -n "$pid" ] && process_running "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
+}
+
+# Wait up to SECONDS for PID to exit or become a zombie. Fails if it is still running.
+wait_for_exit() {
+  local pid="$1" seconds="$2"
+  for _ in $(seq 1 $((seconds * 5))); do
+    process_running "$pid" || return 0
+    sleep 0.2
+  done
+  ! process_running "$pid"
+}
+
+# Wait up to 10 s until PID is gone entirely, zombie included. A server that
+# finds its own old PID still present in its lock file refuses to start.
+wait_for_reap() {
+  local pid="$1"
+  for _ in $(seq 1 50); do
+    [ -e "/proc/$pid" ] || return 0
+    sleep 0.2
+  done
 }
 
 read_pid_file() {

@@ -8,7 +8,6 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVICE_NAME=down
 # shellcheck source=common.sh
 source "$SCRIPT_DIR/common.sh"
 
@@ -24,14 +23,11 @@ for arg in "$@"; do
 done
 [ "${#services[@]}" -gt 0 ] || services=(cassandra redis postgres)
 
-# Send SIGTERM to PID and wait up to TIMEOUT seconds, then SIGKILL.
+# Send SIGNAL to PID and wait up to TIMEOUT seconds for it to exit, then SIGKILL.
 stop_pid() {
-  local pid="$1" timeout="$2" name="$3" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 $((timeout * 5))); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
+  local pid="$1" signal="$2" timeout="$3" name="$4"
+  kill "-$signal" "$pid" 2>/dev/null || return 0
+  wait_for_exit "$pid" "$timeout" && return 0
   log "$name (pid $pid) still running after $timeout s; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
 }
@@ -42,7 +38,7 @@ stop_cassandra() {
   if pid_matches "$pid" CassandraDaemon; then
     log "stopping Cassandra (pid $pid)"
     # SIGTERM runs Cassandra's shutdown hook, which drains and flushes memtables.
-    stop_pid "$pid" 60 Cassandra
+    stop_pid "$pid" TERM 60 Cassandra
   else
     log "Cassandra is not running"
   fi
@@ -60,7 +56,7 @@ stop_redis() {
     pid="$(read_pid_file "$pid_file")"
     if pid_matches "$pid" redis-server; then
       log "stopping Redis (pid $pid)"
-      stop_pid "$pid" 20 Redis
+      stop_pid "$pid" TERM 20 Redis
       stopped=true
     fi
     rm -f "$pid_file"
@@ -80,18 +76,10 @@ stop_postgres() {
   # postgres.sh may have made this a symlink to the postgres user's home.
   data_dir="$(readlink -f "$pg_root")/data"
   pid="$(head -n 1 "$data_dir/postmaster.pid" 2>/dev/null | tr -dc '0-9' || true)"
-  if pid_matches "$pid" postgres; then
+  if pid_matches "$pid" "-D $data_dir"; then
     log "stopping PostgreSQL (pid $pid)"
     # SIGINT is PostgreSQL's fast shutdown: it ends sessions and exits cleanly.
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "PostgreSQL (pid $pid) still running after 30 s; sending SIGQUIT"
-      kill -QUIT "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid" INT 30 PostgreSQL
   else
     log "PostgreSQL is not running"
   fi

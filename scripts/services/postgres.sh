@@ -25,7 +25,7 @@ find_bindir() {
   [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/psql" ] && printf '%s\n' "$dir"
 }
 
-# initdb and postgres refuse to run as root, so root runs them as the postgres user.
+# initdb and postgres exit with an error when run as root, so root runs them as the postgres user.
 run_pg() {
   if is_root; then
     runuser -u postgres -- "$@"
@@ -39,7 +39,7 @@ psql_admin() {
     -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres "$@"
 }
 
-# Print the folder that holds the cluster. Root's home is usually mode 0700, so
+# Print the folder that contains the cluster. Root's home is usually mode 0700, so
 # the postgres user cannot reach the default cache dir there. In that case the
 # cluster lives in the postgres user's home and the cache dir gets a symlink.
 resolve_pg_root() {
@@ -74,7 +74,7 @@ resolve_pg_root() {
 
 print_ready() {
   local pid
-  pid="$(head -n 1 "$DATA_DIR/postmaster.pid" 2>/dev/null || true)"
+  pid="$(postmaster_pid)"
   log "ready on 127.0.0.1:$PORT (data $DATA_DIR, postmaster RSS $(rss_mib "$pid") MiB)"
   emit_env PEROXO_TEST_POSTGRES_URL "$URL"
 }
@@ -85,15 +85,28 @@ ensure_database() {
   fi
 }
 
+# Print the postmaster PID from the cluster's lock file, or nothing.
+postmaster_pid() {
+  head -n 1 "$DATA_DIR/postmaster.pid" 2>/dev/null | tr -dc '0-9' || true
+}
+
+postmaster_running() {
+  pid_matches "$1" "-D $DATA_DIR"
+}
+
 wait_ready() {
-  local i
-  for i in $(seq 1 60); do
+  local pid="$1"
+  for _ in $(seq 1 60); do
     if "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 1; then
       return 0
     fi
+    if ! postmaster_running "$pid"; then
+      tail -n 20 "$LOG_FILE" >&2 || true
+      die "PostgreSQL (pid $pid) exited before accepting connections; see $LOG_FILE"
+    fi
     sleep 0.5
   done
-  die "PostgreSQL did not accept connections on 127.0.0.1:$PORT within 30 s; see $LOG_FILE"
+  die "PostgreSQL (pid $pid) did not accept connections on 127.0.0.1:$PORT within 30 s; see $LOG_FILE"
 }
 
 init_cluster() {
@@ -136,12 +149,16 @@ PG_ROOT="$(resolve_pg_root)"
 DATA_DIR="$PG_ROOT/data"
 LOG_FILE="$PG_ROOT/postgres.log"
 
-if run_pg "$BINDIR/pg_ctl" status -D "$DATA_DIR" >/dev/null 2>&1; then
-  wait_ready
+# pg_ctl status is not used here because it reports a zombie postmaster as running.
+pid="$(postmaster_pid)"
+if postmaster_running "$pid"; then
+  wait_ready "$pid"
   ensure_database
   print_ready
   exit 0
 fi
+# A killed postmaster that is not yet reaped makes the new one refuse its lock file.
+[ -n "$pid" ] && wait_for_reap "$pid"
 
 if [ -f "$DATA_DIR/PG_VERSION" ] && [ "$(cat "$DATA_DIR/PG_VERSION")" != "$PG_VERSION" ]; then
   log "cluster in $DATA_DIR is from PostgreSQL $(cat "$DATA_DIR/PG_VERSION"), server is $PG_VERSION: recreating it"
@@ -160,7 +177,7 @@ if ! run_pg "$BINDIR/pg_ctl" start -s -w -t 60 -D "$DATA_DIR" -l "$LOG_FILE" -o 
   tail -n 20 "$LOG_FILE" >&2 || true
   die "pg_ctl start failed; see $LOG_FILE"
 fi
-wait_ready
+wait_ready "$(postmaster_pid)"
 ensure_database
 log "started in $(elapsed_since "$start_ms") s"
 print_ready

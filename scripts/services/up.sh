@@ -7,11 +7,10 @@
 # in the background while the others run. Use it as
 #   env_lines="$(scripts/services/up.sh)"; eval "$env_lines"
 # because `eval "$(up.sh)"` alone hides a failure: eval of empty text returns 0.
-# The same lines are also written to $PEROXO_SERVICES_DIR/env.sh for `source`.
+# The same lines are also merged into $PEROXO_SERVICES_DIR/env.sh for `source`.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVICE_NAME=up
 # shellcheck source=common.sh
 source "$SCRIPT_DIR/common.sh"
 
@@ -53,7 +52,16 @@ if [ "${#failed[@]}" -gt 0 ]; then
 fi
 
 env_lines="$(for service in "${services[@]}"; do cat "$work_dir/$service.env"; done)"
-printf '%s\n' "$env_lines" >"$PEROXO_SERVICES_DIR/env.sh.tmp"
-mv -f "$PEROXO_SERVICES_DIR/env.sh.tmp" "$PEROXO_SERVICES_DIR/env.sh"
+# env.sh keeps the lines of services started by earlier runs with other arguments.
+env_file="$PEROXO_SERVICES_DIR/env.sh"
+env_tmp="$(mktemp "$env_file.XXXXXX")"
+{
+  if [ -f "$env_file" ]; then
+    grep -v -F -f <(printf '%s\n' "$env_lines" | sed 's/=.*/=/') "$env_file" || true
+  fi
+  printf '%s\n' "$env_lines"
+} >"$env_tmp"
+chmod 644 "$env_tmp"
+mv -f "$env_tmp" "$env_file"
 printf '%s\n' "$env_lines" >&3
 log "services up in $(elapsed_since "$start_ms") s: ${services[*]}"

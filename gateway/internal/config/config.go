@@ -2,8 +2,12 @@
 package config
 
 import (
+	"crypto/rand"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/peroxo/peroxo/platform/config"
@@ -33,6 +37,40 @@ type Config struct {
 	AuthURL string `env:"PEROXO_GATEWAY_AUTH_URL" envDefault:"http://127.0.0.1:8081"`
 	// ChatURL is the base URL of the chat service's Connect API.
 	ChatURL string `env:"PEROXO_GATEWAY_CHAT_URL" envDefault:"http://127.0.0.1:8082"`
+
+	// NATS and event log settings, validated by validateNATS.
+
+	// NodeID names this gateway in events, presence and the embedded NATS
+	// cluster; empty means the host name plus a random suffix.
+	NodeID string `env:"PEROXO_GATEWAY_NODE_ID"`
+	// StreamMaxAge drops events older than this from the chat stream; 0
+	// keeps them.
+	StreamMaxAge time.Duration `env:"PEROXO_GATEWAY_STREAM_MAX_AGE" envDefault:"0"`
+	// StreamMaxBytes caps the chat stream's size, dropping the oldest
+	// events; 0 means no cap.
+	StreamMaxBytes int64 `env:"PEROXO_GATEWAY_STREAM_MAX_BYTES" envDefault:"0"`
+	// StreamReplicas is the number of copies of the streams, 1 to 5.
+	StreamReplicas int `env:"PEROXO_GATEWAY_STREAM_REPLICAS" envDefault:"1"`
+	// StreamDuplicateWindow is how long the stream remembers message ids to
+	// drop a republished event.
+	StreamDuplicateWindow time.Duration `env:"PEROXO_GATEWAY_STREAM_DUPLICATE_WINDOW" envDefault:"2m"`
+	// PublishTimeout bounds one publish attempt including JetStream's ack.
+	PublishTimeout time.Duration `env:"PEROXO_GATEWAY_PUBLISH_TIMEOUT" envDefault:"2s"`
+	// PublishAttempts is how many attempts a publish makes before the
+	// sender gets a failure.
+	PublishAttempts int `env:"PEROXO_GATEWAY_PUBLISH_ATTEMPTS" envDefault:"3"`
+	// PresenceTTL is how long another node's user counts as online without
+	// a heartbeat.
+	PresenceTTL time.Duration `env:"PEROXO_GATEWAY_PRESENCE_TTL" envDefault:"15s"`
+	// HeartbeatInterval is how often this node announces its online users.
+	HeartbeatInterval time.Duration `env:"PEROXO_GATEWAY_HEARTBEAT_INTERVAL" envDefault:"5s"`
+	// NATSClusterName joins the embedded NATS server to a cluster of that
+	// name; empty runs it alone.
+	NATSClusterName string `env:"PEROXO_GATEWAY_NATS_CLUSTER_NAME"`
+	// NATSClusterAddr is where the embedded server accepts cluster routes.
+	NATSClusterAddr string `env:"PEROXO_GATEWAY_NATS_CLUSTER_ADDR" envDefault:"127.0.0.1:6222"`
+	// NATSRoutes are the other cluster members' route URLs.
+	NATSRoutes []string `env:"PEROXO_GATEWAY_NATS_ROUTES" envSeparator:","`
 }
 
 // Load reads the settings from the environment and validates them.
@@ -68,6 +106,61 @@ func (c *Config) Validate() error {
 		parsed, err := url.Parse(value)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 			return config.Invalid(name, value, "expected an http:// or https:// URL")
+		}
+	}
+	return c.validateNATS()
+}
+
+// validateNATS checks the NATS and event log settings and fills in a
+// missing node id.
+func (c *Config) validateNATS() error {
+	if c.NodeID == "" {
+		hostname, err := os.Hostname()
+		if err != nil || hostname == "" {
+			hostname = "gateway"
+		}
+		c.NodeID = hostname + "-" + rand.Text()[:8]
+	}
+	for name, value := range map[string]time.Duration{
+		"PEROXO_GATEWAY_STREAM_DUPLICATE_WINDOW": c.StreamDuplicateWindow,
+		"PEROXO_GATEWAY_PUBLISH_TIMEOUT":         c.PublishTimeout,
+		"PEROXO_GATEWAY_HEARTBEAT_INTERVAL":      c.HeartbeatInterval,
+	} {
+		if err := config.CheckPositive(name, int64(value)); err != nil {
+			return err
+		}
+	}
+	if c.StreamMaxAge < 0 {
+		return config.Invalid("PEROXO_GATEWAY_STREAM_MAX_AGE", c.StreamMaxAge.String(),
+			"must be 0 (keep events) or positive")
+	}
+	if c.StreamMaxBytes < 0 {
+		return config.Invalid("PEROXO_GATEWAY_STREAM_MAX_BYTES",
+			strconv.FormatInt(c.StreamMaxBytes, 10), "must be 0 (no cap) or positive")
+	}
+	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		return config.Invalid("PEROXO_GATEWAY_STREAM_REPLICAS", strconv.Itoa(c.StreamReplicas),
+			"must be from 1 to 5, the range JetStream allows")
+	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_ATTEMPTS", c.PublishAttempts); err != nil {
+		return err
+	}
+	if c.PresenceTTL <= c.HeartbeatInterval {
+		return config.Invalid("PEROXO_GATEWAY_PRESENCE_TTL", c.PresenceTTL.String(),
+			"must exceed PEROXO_GATEWAY_HEARTBEAT_INTERVAL="+c.HeartbeatInterval.String()+
+				"; three intervals or more tolerate lost heartbeats")
+	}
+	if c.NATSURL != "" || c.NATSClusterName == "" {
+		return nil
+	}
+	if err := config.CheckAddr("PEROXO_GATEWAY_NATS_CLUSTER_ADDR", c.NATSClusterAddr); err != nil {
+		return err
+	}
+	for _, route := range c.NATSRoutes {
+		parsed, err := url.Parse(route)
+		if err != nil || parsed.Scheme != "nats-route" || parsed.Host == "" {
+			return config.Invalid("PEROXO_GATEWAY_NATS_ROUTES", strings.Join(c.NATSRoutes, ","),
+				"expected comma-separated nats-route://host:port URLs")
 		}
 	}
 	return nil
