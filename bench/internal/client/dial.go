@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -86,7 +87,7 @@ func (d *Dialer) Dial(ctx context.Context, token string) (*websocket.Conn, error
 		HTTPClient: client,
 	})
 	if err != nil {
-		return nil, classifyDialError(err, response)
+		return nil, classifyDialError(redactToken(err, token), response)
 	}
 	// Frames larger than this are not the generator's; the gateway's own
 	// limit is lower.
@@ -105,6 +106,25 @@ func classifyDialError(err error, response *http.Response) error {
 	default:
 		return fmt.Errorf("dial gateway: %w", err)
 	}
+}
+
+// redactedError is an error whose message has the user token removed. It
+// unwraps to the original so errors.Is still sees the cause.
+type redactedError struct {
+	message string
+	cause   error
+}
+
+func (e *redactedError) Error() string { return e.message }
+func (e *redactedError) Unwrap() error { return e.cause }
+
+// redactToken removes token from err's message, because the dial error of
+// coder/websocket quotes the request URL and the URL carries the token.
+func redactToken(err error, token string) error {
+	if token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return &redactedError{message: strings.ReplaceAll(err.Error(), token, "REDACTED"), cause: err}
 }
 
 // SourceAddrsFor returns how many loopback source addresses connections

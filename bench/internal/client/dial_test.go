@@ -136,4 +136,31 @@ func TestDialReportsRejectedUpgrade(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("Dial error = %v, want one naming HTTP 401", err)
 	}
+	if err != nil && strings.Contains(err.Error(), "pxtok_wrong") {
+		t.Errorf("Dial error %q shows the token", err)
+	}
+}
+
+func TestDialRedactsTokenOnRefusedConnection(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := listener.Addr().String()
+	listener.Close()
+
+	dialer, err := NewDialer("http://"+addr, 1, 5*time.Second)
+	if err != nil {
+		t.Fatalf("NewDialer: %v", err)
+	}
+	_, err = dialer.Dial(t.Context(), "pxtok_secret")
+	if err == nil {
+		t.Fatal("Dial to a closed port returned no error")
+	}
+	if strings.Contains(err.Error(), "pxtok_secret") {
+		t.Errorf("Dial error %q shows the token", err)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("Dial error %v does not unwrap to ECONNREFUSED", err)
+	}
 }
