@@ -88,6 +88,8 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	flags.DurationVar(&o.Settle, "settle", o.Settle, "idle: wait after the last connect before reading memory")
 
 	flags.IntVar(&o.DialConcurrency, "dial-concurrency", o.DialConcurrency, "connections dialled in parallel")
+	flags.Float64Var(&o.ConnectRate, "connect-rate", 0,
+		"connects per second while opening connections (0: as fast as -dial-concurrency allows)")
 	flags.IntVar(&o.TokenConcurrency, "token-concurrency", o.TokenConcurrency,
 		"token and conversation requests in flight")
 	flags.IntVar(&o.SourceAddrs, "source-addrs", 0,

@@ -87,6 +87,7 @@ func TestParseFlagsRejectsInvalidRuns(t *testing.T) {
 		{"negative drain", []string{"-admin-token", "t", "-drain", "-1s"}, "-drain"},
 		{"zero message cap", []string{"-admin-token", "t", "-max-messages", "0"}, "-max-messages"},
 		{"oversized content", []string{"-admin-token", "t", "-size", "1000000"}, "-size"},
+		{"negative connect rate", []string{"-admin-token", "t", "-connect-rate", "-1"}, "-connect-rate"},
 		{"too many source addrs", []string{"-admin-token", "t", "-source-addrs", "300"}, "-source-addrs"},
 		{"remote gateway", []string{"-admin-token", "t", "-gateway", "http://10.1.2.3:8080"}, "loopback"},
 		{"remote auth", []string{"-admin-token", "t", "-auth", "http://example.com"}, "loopback"},

@@ -95,9 +95,9 @@ func (r *run) warmUpDM(ctx context.Context, members []*member, conversations []s
 			content := string(payload.AppendContent(nil, payload.Content{
 				Run: r.id, Kind: payload.KindProbe, Sender: sender.sender,
 			}, 0))
-			tick := time.NewTicker(probeInterval)
-			defer tick.Stop()
-			for attempt := int64(0); partner.probes.Load() == 0; attempt++ {
+			resend := time.NewTicker(probeInterval)
+			defer resend.Stop()
+			for attempt := int64(0); ; attempt++ {
 				frame, err := client.EncodeDirectMessage(client.SendDirectMessage{
 					ConversationID:  conversations[sender.index/2],
 					To:              client.UserRef{ProjectID: r.tenant.ProjectID, UserID: partner.userID},
@@ -108,7 +108,9 @@ func (r *run) warmUpDM(ctx context.Context, members []*member, conversations []s
 					_ = sender.conn.Write(ctx, frame)
 				}
 				select {
-				case <-tick.C:
+				case <-partner.firstProbe:
+					return
+				case <-resend.C:
 				case <-ctx.Done():
 					return
 				}

@@ -117,7 +117,7 @@ func (r *run) joinRoom(ctx context.Context, roomID string, members []*member) er
 	group.SetLimit(r.options.DialConcurrency)
 	for _, m := range members {
 		group.Go(func() error {
-			if err := m.conn.Write(groupCtx, frame); err != nil {
+			if err := r.writeSetup(groupCtx, m, frame); err != nil {
 				return fmt.Errorf("join room %s as %s: %w", roomID, m.userID, err)
 			}
 			return nil

@@ -34,6 +34,8 @@ type member struct {
 	acksFailed    atomic.Int64
 	probes        atomic.Int64 // distinct senders whose probe arrived
 	joined        atomic.Bool
+	ended         atomic.Pointer[string] // how the gateway ended the connection, if it did
+	firstProbe    chan struct{}          // closed when the first probe arrives
 
 	windows    map[int]*report.Window
 	ackWindows map[int]*report.Window
@@ -49,6 +51,7 @@ func newMember(index int, userID string, sender int, counts bool) *member {
 		windows:    make(map[int]*report.Window),
 		ackWindows: make(map[int]*report.Window),
 		probeFrom:  make(map[int]bool),
+		firstProbe: make(chan struct{}),
 	}
 }
 
@@ -79,7 +82,9 @@ func (r *run) handleMessage(m *member, content []byte) {
 	if decoded.Kind == payload.KindProbe {
 		if !m.probeFrom[decoded.Sender] {
 			m.probeFrom[decoded.Sender] = true
-			m.probes.Add(1)
+			if m.probes.Add(1) == 1 {
+				close(m.firstProbe)
+			}
 		}
 		return
 	}

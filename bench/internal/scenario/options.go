@@ -59,6 +59,7 @@ type Options struct {
 	Settle      time.Duration // idle: wait after the last connect before measuring memory
 
 	DialConcurrency  int
+	ConnectRate      float64 // connects per second while opening; 0 means no pacing
 	TokenConcurrency int
 	SourceAddrs      int // 0 picks enough for the connection count
 	HandshakeTimeout time.Duration
@@ -173,6 +174,9 @@ func (o *Options) validateShape() error {
 	checks = append(checks,
 		positive("-dial-concurrency", o.DialConcurrency),
 		positive("-token-concurrency", o.TokenConcurrency))
+	if o.ConnectRate < 0 {
+		checks = append(checks, fmt.Errorf("invalid -connect-rate %v: expected 0 (no pacing) or more connects per second", o.ConnectRate))
+	}
 	if o.SourceAddrs < 0 || o.SourceAddrs > 254 {
 		checks = append(checks, fmt.Errorf("invalid -source-addrs %d: expected 0 (automatic) to 254", o.SourceAddrs))
 	}

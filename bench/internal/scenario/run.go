@@ -158,13 +158,22 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 	for i, m := range members {
 		m.token = tokens[i]
 	}
-	r.logger.Info("issued tokens", "count", len(tokens), "elapsed", time.Since(started).Round(time.Millisecond))
+	r.logger.Info("issued tokens", "count", len(tokens), "elapsed", time.Since(started).Round(time.Millisecond),
+		"unknown_project_retries", r.api.UnknownProjectRetries.Load())
 
 	started = time.Now()
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.SetLimit(r.options.DialConcurrency)
 	var opened atomic.Int64
 	for i, m := range members {
+		if r.options.ConnectRate > 0 {
+			due := started.Add(time.Duration(float64(i) / r.options.ConnectRate * float64(time.Second)))
+			if err := schedule.SleepUntil(groupCtx, due); err != nil {
+				_ = group.Wait()
+				r.closeMembers(members)
+				return fmt.Errorf("open connections: %w", err)
+			}
+		}
 		group.Go(func() error {
 			if err := r.connectMember(groupCtx, m, tokens[i]); err != nil {
 				return fmt.Errorf("open connection %d of %d (%d open): %w",
@@ -202,8 +211,10 @@ func (r *run) connectMember(ctx context.Context, m *member, token string) error 
 			func(error) { r.undecodable.Add(1) },
 		)
 		if err != nil {
+			label := closeLabel(err)
+			m.ended.Store(&label)
 			r.disconnects.Add(1)
-			r.countClose(closeLabel(err))
+			r.countClose(label)
 			r.logger.Debug("connection ended", "conn", m.index, "user", m.userID, "err", err)
 		}
 	}()
@@ -250,6 +261,20 @@ func (r *run) countClose(label string) {
 	r.errorsMu.Lock()
 	r.closes[label]++
 	r.errorsMu.Unlock()
+}
+
+// writeSetup sends frame on m during setup. When the gateway has already
+// closed the connection, the error names the close status it sent.
+func (r *run) writeSetup(ctx context.Context, m *member, frame []byte) error {
+	err := m.conn.Write(ctx, frame)
+	if err == nil {
+		return nil
+	}
+	if ended := m.ended.Load(); ended != nil {
+		return fmt.Errorf("connection of %s ended with %s (4002 is the gateway's slow-consumer close; "+
+			"try a lower -connect-rate): %w", m.userID, *ended, err)
+	}
+	return err
 }
 
 // closeLabel names how a connection ended for the report: the close
