@@ -105,6 +105,9 @@ func DecodeServerFrame(data []byte) (ServerFrame, error) {
 	if frame, ok := decodeMessageFast(data); ok {
 		return frame, nil
 	}
+	if typ, ok := frameTypeName(data); ok && !decodedTypes[typ] {
+		return ServerFrame{Type: FrameOther}, nil
+	}
 	var raw struct {
 		DirectMessage *struct {
 			Content string `json:"content"`
@@ -175,4 +178,28 @@ func decodeMessageFast(data []byte) (frame ServerFrame, ok bool) {
 	}
 	frame.Content = data[start : start+length]
 	return frame, true
+}
+
+// decodedTypes are the server frame types that DecodeServerFrame decodes;
+// it skips the JSON decoder for every other type, such as Presence.
+var decodedTypes = map[string]bool{
+	"DirectMessage": true,
+	"RoomMessage":   true,
+	"MessageAck":    true,
+	"Error":         true,
+	"RoomJoined":    true,
+}
+
+// frameTypeName returns the type key of a frame that starts with
+// {"<Type>": and ok false for any other start.
+func frameTypeName(data []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"`))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || end+1 >= len(rest) || rest[end+1] != ':' {
+		return "", false
+	}
+	return string(rest[:end]), true
 }

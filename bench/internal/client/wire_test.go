@@ -102,6 +102,11 @@ func TestDecodeServerFrame(t *testing.T) {
 			frame: `{"Presence":{"user":"a","status":"Online"}}`,
 			typ:   FrameOther,
 		},
+		{
+			name:  "other with spaces",
+			frame: `{ "Presence": {"user":"a"} }`,
+			typ:   FrameOther,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,9 +40,14 @@ type Client struct {
 	UnknownProjectRetries atomic.Int64
 }
 
-// maxAttempts bounds the tries of one request that the server rejected
-// with 429 or 503, or that failed to connect.
-const maxAttempts = 6
+// Retries of one request that the server rejected with 429 or 503, or that
+// failed to connect: at most maxAttempts tries, with a backoff that doubles
+// from minBackoff up to maxBackoff, so a request gives up within about 35 s.
+const (
+	maxAttempts = 40
+	minBackoff  = 50 * time.Millisecond
+	maxBackoff  = time.Second
+)
 
 // tenantName labels the tenants the generator creates, so an operator can
 // find and remove them.
@@ -172,14 +177,14 @@ func (c *Client) do(ctx context.Context, method, endpoint string, body any, bear
 			return fmt.Errorf("encode request: %w", err)
 		}
 	}
-	backoff := 100 * time.Millisecond
+	backoff := minBackoff
 	for attempt := 1; ; attempt++ {
 		retryAfter, err := c.attempt(ctx, method, endpoint, payload, bearer, out)
 		if err == nil || retryAfter < 0 || attempt == maxAttempts {
 			return err
 		}
 		wait := max(backoff, retryAfter)
-		backoff *= 2
+		backoff = min(2*backoff, maxBackoff)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
