@@ -72,6 +72,8 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	flags.StringVar(&o.AuthsvcPath, "authsvc-bin", "",
 		"path to the authsvc binary; creates a tenant by running its \"tenants create\" command")
 
+	flags.IntVar(&o.Tenants, "tenants", o.Tenants,
+		"dm, idle: new tenants to spread users over (the gateway sends presence within a tenant)")
 	flags.IntVar(&o.Members, "members", o.Members, "fanout, churn: room members that receive")
 	flags.IntVar(&o.Publishers, "publishers", o.Publishers, "fanout, churn: connections that send to the room")
 	flags.IntVar(&o.Pairs, "pairs", o.Pairs, "dm: user pairs (two connections each)")

@@ -128,20 +128,21 @@ func (c *Client) IssueTokens(ctx context.Context, tenant Tenant, users []string)
 // Pair is two users of one project and the token of the first, which
 // authorizes the conversation lookup.
 type Pair struct {
+	ProjectID     string
 	First, Second string
 	FirstToken    string
 }
 
 // ConversationIDs returns the conversation id of each pair, in order, from
 // the gateway's GET /conversations.
-func (c *Client) ConversationIDs(ctx context.Context, project string, pairs []Pair) ([]string, error) {
+func (c *Client) ConversationIDs(ctx context.Context, pairs []Pair) ([]string, error) {
 	ids := make([]string, len(pairs))
 	group, ctx := errgroup.WithContext(ctx)
 	group.SetLimit(max(c.Concurrency, 1))
 	for i, pair := range pairs {
 		group.Go(func() error {
 			query := url.Values{
-				"project_id": {project},
+				"project_id": {pair.ProjectID},
 				"user_id_1":  {pair.First},
 				"user_id_2":  {pair.Second},
 			}

@@ -98,9 +98,9 @@ func TestConversationIDs(t *testing.T) {
 	}))
 	t.Cleanup(server.Close)
 	api := &Client{HTTP: server.Client(), GatewayURL: server.URL, Concurrency: 2}
-	ids, err := api.ConversationIDs(t.Context(), "p", []Pair{
-		{First: "a", Second: "b", FirstToken: "pxtok_a"},
-		{First: "c", Second: "d", FirstToken: "pxtok_c"},
+	ids, err := api.ConversationIDs(t.Context(), []Pair{
+		{ProjectID: "p", First: "a", Second: "b", FirstToken: "pxtok_a"},
+		{ProjectID: "p", First: "c", Second: "d", FirstToken: "pxtok_c"},
 	})
 	if err != nil {
 		t.Fatalf("ConversationIDs: %v", err)

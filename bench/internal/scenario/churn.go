@@ -25,7 +25,7 @@ func (r *run) runChurn(ctx context.Context) (*report.Report, error) {
 	poolSize := int(math.Ceil(2 * r.options.ChurnRate * (r.options.ChurnHold + time.Second).Seconds()))
 	poolSize = max(16, min(poolSize, int(r.options.ChurnRate*r.options.Duration.Seconds())+1))
 	users := r.userIDs("c", poolSize)
-	tokens, err := r.api.IssueTokens(ctx, r.tenant, users)
+	tokens, err := r.api.IssueTokens(ctx, r.tenants[0], users)
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 // probeInterval is how often a warm-up probe is resent until it arrives.
 const probeInterval = 250 * time.Millisecond
 
-// runDM connects Pairs pairs of users; each user sends DMs to the other at
-// Rate messages per second over all users. It measures delivery latency at
+// runDM connects Pairs pairs of users, pair i in tenant i mod Tenants; each
+// user sends DMs to the other at Rate messages per second over all users. It measures delivery latency at
 // the recipient and Persisted ack latency at the sender, both from the
 // message's due time.
 func (r *run) runDM(ctx context.Context) (*report.Report, error) {
@@ -24,6 +24,7 @@ func (r *run) runDM(ctx context.Context) (*report.Report, error) {
 	members := make([]*member, len(users))
 	for i, userID := range users {
 		members[i] = newMember(i, userID, i, true)
+		members[i].tenant = (i / 2) % len(r.tenants)
 	}
 	if err := r.openMembers(ctx, members); err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func (r *run) runDM(ctx context.Context) (*report.Report, error) {
 		return func(seq int64, content string) ([]byte, error) {
 			return client.EncodeDirectMessage(client.SendDirectMessage{
 				ConversationID: conversation,
-				To:             client.UserRef{ProjectID: r.tenant.ProjectID, UserID: partner.userID},
+				To:             r.userRef(partner),
 				Content:        content,
 				ClientMessageID: payload.ClientMessageID(
 					r.id, payload.KindMessage, sender.sender, seq),
@@ -74,12 +75,18 @@ func (r *run) conversations(ctx context.Context, members []*member) ([]string, e
 	pairs := make([]provision.Pair, len(members)/2)
 	for i := range pairs {
 		pairs[i] = provision.Pair{
+			ProjectID:  r.tenants[members[2*i].tenant].ProjectID,
 			First:      members[2*i].userID,
 			Second:     members[2*i+1].userID,
 			FirstToken: members[2*i].token,
 		}
 	}
-	return r.api.ConversationIDs(ctx, r.tenant.ProjectID, pairs)
+	return r.api.ConversationIDs(ctx, pairs)
+}
+
+// userRef names m as the "to" field of a DM.
+func (r *run) userRef(m *member) client.UserRef {
+	return client.UserRef{ProjectID: r.tenants[m.tenant].ProjectID, UserID: m.userID}
 }
 
 // warmUpDM has every user send probe DMs to its partner until the partner
@@ -100,7 +107,7 @@ func (r *run) warmUpDM(ctx context.Context, members []*member, conversations []s
 			for attempt := int64(0); ; attempt++ {
 				frame, err := client.EncodeDirectMessage(client.SendDirectMessage{
 					ConversationID:  conversations[sender.index/2],
-					To:              client.UserRef{ProjectID: r.tenant.ProjectID, UserID: partner.userID},
+					To:              r.userRef(partner),
 					Content:         content,
 					ClientMessageID: payload.ClientMessageID(r.id, payload.KindProbe, sender.sender, attempt),
 				})

@@ -25,6 +25,7 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 	members := make([]*member, r.options.Connections)
 	for i, userID := range r.userIDs("i", len(members)) {
 		members[i] = newMember(i, userID, -1, false)
+		members[i].tenant = i % len(r.tenants)
 	}
 
 	started := time.Now()

@@ -15,6 +15,7 @@ import (
 // loop goroutine alone.
 type member struct {
 	index  int
+	tenant int // index into run.tenants
 	userID string
 	token  string
 	conn   *client.Conn

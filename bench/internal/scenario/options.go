@@ -41,6 +41,9 @@ type Options struct {
 	SecretAPIKey string
 	AdminToken   string
 	AuthsvcPath  string
+	// Tenants spreads dm pairs and idle connections over this many new
+	// tenants, because the gateway sends presence within a project only.
+	Tenants int
 
 	Members     int     // fanout and churn: room members that only receive
 	Publishers  int     // fanout and churn: connections that send to the room
@@ -75,6 +78,7 @@ func DefaultOptions() Options {
 		Members:          1000,
 		Publishers:       10,
 		Pairs:            100,
+		Tenants:          1,
 		Connections:      1000,
 		Rate:             1000,
 		Size:             64,
@@ -137,6 +141,15 @@ func (o *Options) validateTenant() error {
 	if sources != 1 {
 		return errors.New("invalid tenant: give exactly one of -project with -secret-api-key, " +
 			"-admin-token (or PEROXO_BENCH_ADMIN_TOKEN) or -authsvc-bin")
+	}
+	switch {
+	case o.Tenants < 1:
+		return fmt.Errorf("invalid -tenants %d: expected at least 1", o.Tenants)
+	case o.Tenants > 1 && o.ProjectID != "":
+		return errors.New("invalid -tenants: -project names one tenant; create tenants with " +
+			"-admin-token or -authsvc-bin instead")
+	case o.Tenants > 1 && (o.Scenario == Fanout || o.Scenario == Churn):
+		return fmt.Errorf("invalid -tenants %d: a %s room belongs to one tenant", o.Tenants, o.Scenario)
 	}
 	return nil
 }

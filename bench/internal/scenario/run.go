@@ -36,7 +36,7 @@ type run struct {
 	logger  *slog.Logger
 	dialer  *client.Dialer
 	api     *provision.Client
-	tenant  provision.Tenant
+	tenants []provision.Tenant
 
 	delivery *report.Recorder
 	ack      *report.Recorder
@@ -103,8 +103,12 @@ func Run(ctx context.Context, options Options, logger *slog.Logger) (*report.Rep
 
 	logger.Info("starting run", "scenario", options.Scenario, "run", fmt.Sprintf("%08x", r.id),
 		"target", dialer.URL(), "source_addrs", dialer.SourceAddrs())
-	if r.tenant, err = r.provisionTenant(ctx); err != nil {
-		return nil, err
+	for range options.Tenants {
+		tenant, err := r.provisionTenant(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.tenants = append(r.tenants, tenant)
 	}
 	switch options.Scenario {
 	case Fanout:
@@ -143,22 +147,15 @@ func (r *run) userIDs(role string, count int) []string {
 // DialConcurrency at a time, starting each read loop. On error it closes
 // what it opened.
 func (r *run) openMembers(ctx context.Context, members []*member) error {
-	users := make([]string, len(members))
-	for i, m := range members {
-		users[i] = m.userID
-	}
 	if len(members) == 0 {
 		return nil
 	}
 	started := time.Now()
-	tokens, err := r.api.IssueTokens(ctx, r.tenant, users)
-	if err != nil {
+	if err := r.issueTokens(ctx, members); err != nil {
 		return err
 	}
-	for i, m := range members {
-		m.token = tokens[i]
-	}
-	r.logger.Info("issued tokens", "count", len(tokens), "elapsed", time.Since(started).Round(time.Millisecond),
+	r.logger.Info("issued tokens", "count", len(members), "tenants", len(r.tenants),
+		"elapsed", time.Since(started).Round(time.Millisecond),
 		"unknown_project_retries", r.api.UnknownProjectRetries.Load())
 
 	started = time.Now()
@@ -175,7 +172,7 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 			}
 		}
 		group.Go(func() error {
-			if err := r.connectMember(groupCtx, m, tokens[i]); err != nil {
+			if err := r.connectMember(groupCtx, m, m.token); err != nil {
 				return fmt.Errorf("open connection %d of %d (%d open): %w",
 					i+1, len(members), opened.Load(), err)
 			}
@@ -190,6 +187,29 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 		return err
 	}
 	r.logger.Info("opened connections", "count", len(members), "elapsed", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// issueTokens sets the token of every member, asking for each tenant's
+// members in one batch.
+func (r *run) issueTokens(ctx context.Context, members []*member) error {
+	byTenant := make([][]*member, len(r.tenants))
+	for _, m := range members {
+		byTenant[m.tenant] = append(byTenant[m.tenant], m)
+	}
+	for tenant, group := range byTenant {
+		users := make([]string, len(group))
+		for i, m := range group {
+			users[i] = m.userID
+		}
+		tokens, err := r.api.IssueTokens(ctx, r.tenants[tenant], users)
+		if err != nil {
+			return err
+		}
+		for i, m := range group {
+			m.token = tokens[i]
+		}
+	}
 	return nil
 }
 

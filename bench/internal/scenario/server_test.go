@@ -79,12 +79,14 @@ func (s *protocolServer) serveWebSocket(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "invalid token", http.StatusUnauthorized)
 		return
 	}
+	// Counted before the upgrade completes, so a client that reads the
+	// metrics right after its dial returned sees its connection.
+	s.active.Add(1)
+	defer s.active.Add(-1)
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
 	}
-	s.active.Add(1)
-	defer s.active.Add(-1)
 	s.mu.Lock()
 	s.users[user] = append(s.users[user], conn)
 	s.mu.Unlock()
