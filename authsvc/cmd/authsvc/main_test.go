@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,20 +19,31 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/peroxo/peroxo/authsvc/internal/oidctest"
 	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 	authv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1"
 	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 )
 
-// buildBinary compiles this command into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	binary := filepath.Join(t.TempDir(), "authsvc")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	if output, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, output)
+// binaryPath is the command built once by TestMain.
+var binaryPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authsvc-binary-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return binary
+	binaryPath = filepath.Join(dir, "authsvc")
+	build := exec.Command("go", "build", "-o", binaryPath, ".")
+	if output, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, output)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // command runs the binary with env on top of a minimal environment.
@@ -145,7 +157,7 @@ func h2cClient(t *testing.T) *http.Client {
 }
 
 func TestBinaryEndToEnd(t *testing.T) {
-	binary := buildBinary(t)
+	binary := binaryPath
 	backends := map[string]func(t *testing.T) map[string]string{
 		"embedded": func(t *testing.T) map[string]string {
 			return map[string]string{}
@@ -281,5 +293,45 @@ func TestParseCommand(t *testing.T) {
 		if (err != nil) != test.wantErr || got != test.want {
 			t.Errorf("parseCommand(%q) = %q, %v; want %q (error %v)", test.args, got, err, test.want, test.wantErr)
 		}
+	}
+}
+
+func TestBinaryGoogleSignIn(t *testing.T) {
+	binary := binaryPath
+	issuer := oidctest.NewIssuer(t)
+	url := startBinary(t, binary, map[string]string{
+		"PEROXO_AUTH_DATA_DIR":           t.TempDir(),
+		"PEROXO_AUTH_ADDR":               "127.0.0.1:0",
+		"PEROXO_AUTH_GOOGLE_ISSUER":      issuer.URL,
+		"PEROXO_AUTH_GOOGLE_JWKS_URL":    issuer.JWKSURL,
+		"PEROXO_AUTH_GOOGLE_CLIENT_ID":   oidctest.ClientID,
+		"PEROXO_AUTH_TENANT_RATE_LIMIT":  "2",
+		"PEROXO_AUTH_TENANT_RATE_WINDOW": "10m",
+	})
+	if issuer.KeyFetches.Load() != 0 {
+		t.Fatal("the server fetched signing keys at start")
+	}
+	token := issuer.Token(t, "sub-binary")
+	wantStatuses := []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests}
+	for i, wantStatus := range wantStatuses {
+		request, err := http.NewRequest(http.MethodGet, url+"/generate-tenant", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		request.Header.Set("Authorization", "Bearer "+token)
+		reply, err := http.DefaultClient.Do(request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply.Body.Close()
+		if reply.StatusCode != wantStatus {
+			t.Errorf("request %d: status %d, want %d", i+1, reply.StatusCode, wantStatus)
+		}
+		if wantStatus == http.StatusTooManyRequests && reply.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if issuer.KeyFetches.Load() != 1 {
+		t.Errorf("signing keys fetched %d times, want 1", issuer.KeyFetches.Load())
 	}
 }

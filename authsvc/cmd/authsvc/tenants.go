@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +40,7 @@ func createTenant(ctx context.Context, cfg config.Config, args []string, stdout 
 	if err != nil {
 		return err
 	}
+	slog.Info("tenant created", "project", tenant.ProjectID, "method", cliCreator)
 	return json.NewEncoder(stdout).Encode(map[string]string{
 		"project_id":     tenant.ProjectID,
 		"secret_api_key": key,

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/googleid"
 	"github.com/peroxo/peroxo/authsvc/internal/ratelimit"
 	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
@@ -31,11 +28,7 @@ import (
 func BenchmarkVerifyUserToken(b *testing.B) {
 	backends := map[string]func(b *testing.B) Options{
 		"embedded": func(b *testing.B) Options {
-			db, err := embedded.Open(context.Background(), b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { db.Close() })
+			db := servicetest.SQLite(b)
 			return Options{
 				Tenants: tenants.NewSQLiteStore(db),
 				Tokens:  tokens.NewSQLiteStore(db, nil),
@@ -49,12 +42,7 @@ func BenchmarkVerifyUserToken(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(store.Close)
-			options, err := redis.ParseURL(servicetest.RedisURL(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			client := redis.NewClient(options)
-			b.Cleanup(func() { client.Close() })
+			client := servicetest.RedisClient(b)
 			prefix := servicetest.RedisPrefix(b)
 			return Options{
 				Tenants: store,

@@ -13,9 +13,9 @@ import (
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/googleid"
 	"github.com/peroxo/peroxo/authsvc/internal/ratelimit"
+	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 	"github.com/peroxo/peroxo/authsvc/internal/tenants"
 	"github.com/peroxo/peroxo/authsvc/internal/tokens"
 	"github.com/peroxo/peroxo/platform/ops"
@@ -42,11 +42,7 @@ type serverConfig struct {
 
 func startServer(t testing.TB, config serverConfig) *testServer {
 	t.Helper()
-	db, err := embedded.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := servicetest.SQLite(t)
 	if config.google == nil {
 		config.google = googleid.New("https://issuer.invalid", "https://issuer.invalid/keys", "", nil)
 	}

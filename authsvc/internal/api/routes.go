@@ -16,8 +16,8 @@ import (
 const minCompressBytes = 4 << 10
 
 // Register mounts on mux the JSON endpoints, the Connect service (which
-// also answers gRPC and gRPC-Web) and the gRPC health service, whose
-// status follows ready. interceptors wrap every RPC.
+// also serves gRPC and gRPC-Web) and the gRPC health service, whose status
+// follows ready. interceptors wrap every RPC.
 func (s *Service) Register(
 	mux *http.ServeMux,
 	ready func(ctx context.Context) error,
@@ -37,8 +37,8 @@ func (s *Service) Register(
 	mux.Handle(grpchealth.NewHandler(healthChecker{ready: ready}, options))
 }
 
-// healthChecker serves grpc.health.v1: SERVING for the whole server ("")
-// and for AuthService while the backends answer, NOT_SERVING otherwise.
+// healthChecker serves grpc.health.v1. It reports SERVING for the whole
+// server ("") and for AuthService while ready succeeds, else NOT_SERVING.
 type healthChecker struct {
 	ready func(ctx context.Context) error
 }
@@ -56,7 +56,7 @@ func (h healthChecker) Check(
 	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
 }
 
-// WithCORS lets browsers on origins call handler, answering preflight
+// WithCORS lets browsers on origins call handler and handles preflight
 // requests itself. With no origins it returns handler unchanged, so no
 // cross-origin request is allowed.
 func WithCORS(handler http.Handler, origins []string) http.Handler {

@@ -82,6 +82,7 @@ func (s *Service) createTenant(ctx context.Context, authorization, name string) 
 	if err := checkText("name", name, MaxNameBytes, true); err != nil {
 		return CreatedTenant{}, err
 	}
+
 	credential, ok := bearer(authorization)
 	if !ok {
 		return CreatedTenant{}, unauthenticated("authorization", reasonMissingCredentials,
@@ -97,6 +98,7 @@ func (s *Service) createTenant(ctx context.Context, authorization, name string) 
 		}
 		creator = "google:" + subject
 	}
+
 	tenant, key, err := tenants.Create(ctx, s.options.Tenants, name, creator, s.options.Now())
 	if err != nil {
 		s.logger.Error("tenant creation failed", "err", err)
@@ -124,6 +126,9 @@ func (s *Service) signInWithGoogle(ctx context.Context, idToken string) (string,
 	subject, err := s.options.Google.Verify(ctx, idToken)
 	if err != nil {
 		// go-oidc errors name the failed check, never the token itself.
+		// NOTE: a failed key fetch (issuer unreachable) also ends here as
+		// 401, because go-oidc v3.21 flattens that error to text. The log
+		// line shows the cause.
 		s.rejectLog.Info(ctx, "tenant creation rejected", "reason", reasonBadIDToken, "err", err)
 		return "", unauthenticated("authorization", reasonBadIDToken,
 			"the Google ID token is invalid or expired")

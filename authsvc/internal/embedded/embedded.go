@@ -24,12 +24,20 @@ const FileName = "authsvc.db"
 var migrations embed.FS
 
 // Open opens (creating if needed) the database in dir and migrates it to
-// the newest schema. Several processes may open the same file at once, for
-// example the server and the tenants CLI: WAL mode lets readers run beside
+// the newest schema. Several processes may use the same file at once, for
+// example the server and the tenants CLI. WAL mode lets readers run beside
 // one writer, and the busy timeout makes a writer wait for the lock instead
 // of failing.
 func Open(ctx context.Context, dir string) (*sql.DB, error) {
 	path := filepath.Join(dir, FileName)
+	// Switching to WAL and migrating need the write lock for a moment, and
+	// SQLite can return SQLITE_BUSY there without waiting on the busy
+	// timeout. A file lock makes processes take turns for this step only.
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
+	}
+	defer unlock()
 	query := url.Values{}
 	for _, pragma := range []string{
 		"busy_timeout(10000)",

@@ -6,30 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 )
 
 // backends opens every Limiter implementation on fresh, empty storage.
 var backends = map[string]func(t *testing.T, rule Rule) Limiter{
 	"sqlite": func(t *testing.T, rule Rule) Limiter {
-		db, err := embedded.Open(t.Context(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return NewSQLiteLimiter(db, rule, nil)
+		return NewSQLiteLimiter(servicetest.SQLite(t), rule, nil)
 	},
 	"redis": func(t *testing.T, rule Rule) Limiter {
-		options, err := redis.ParseURL(servicetest.RedisURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		client := redis.NewClient(options)
-		t.Cleanup(func() { client.Close() })
-		return NewRedisLimiter(client, servicetest.RedisPrefix(t), rule)
+		return NewRedisLimiter(servicetest.RedisClient(t), servicetest.RedisPrefix(t), rule)
 	},
 }
 

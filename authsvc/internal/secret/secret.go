@@ -49,10 +49,10 @@ func Random(alphabet string, n int) (string, error) {
 
 // Hash returns the SHA-256 digest of a credential as lowercase hex.
 //
-// A plain, unsalted SHA-256 suffices here, unlike for passwords, because
-// every credential hashed this way is at least 24 characters drawn uniformly
-// from 62 (over 140 bits of entropy): no dictionary or brute-force search
-// can invert it, and a slow hash would only slow down every verification.
+// A plain, unsalted SHA-256 suffices here, unlike for passwords. Every
+// credential hashed this way has at least 24 characters drawn uniformly
+// from 62, over 140 bits of entropy, so no dictionary or brute-force search
+// can invert it. A slow hash would only slow down every verification.
 func Hash(credential string) string {
 	digest := sha256.Sum256([]byte(credential))
 	return hex.EncodeToString(digest[:])

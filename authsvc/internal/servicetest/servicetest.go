@@ -5,6 +5,7 @@ package servicetest
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/secret"
 	"github.com/peroxo/peroxo/platform/testenv"
 )
@@ -93,4 +95,29 @@ func RedisPrefix(tb testing.TB) string {
 		}
 	})
 	return prefix
+}
+
+// RedisClient returns a client of the shared test Redis server, closed
+// when the test ends. Pair it with [RedisPrefix].
+func RedisClient(tb testing.TB) *redis.Client {
+	tb.Helper()
+	options, err := redis.ParseURL(RedisURL(tb))
+	if err != nil {
+		tb.Fatalf("parse PEROXO_TEST_REDIS_URL: %v", err)
+	}
+	client := redis.NewClient(options)
+	tb.Cleanup(func() { client.Close() })
+	return client
+}
+
+// SQLite opens a migrated embedded database in a temporary directory,
+// closed when the test ends.
+func SQLite(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db, err := embedded.Open(context.Background(), tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

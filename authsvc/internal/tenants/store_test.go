@@ -7,19 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 )
 
 // backends opens every Store implementation on fresh, empty storage.
 var backends = map[string]func(t *testing.T) Store{
 	"sqlite": func(t *testing.T) Store {
-		db, err := embedded.Open(t.Context(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return NewSQLiteStore(db)
+		return NewSQLiteStore(servicetest.SQLite(t))
 	},
 	"postgres": func(t *testing.T) Store {
 		store, err := OpenPostgres(t.Context(), servicetest.PostgresURL(t))

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/peroxo/peroxo/authsvc/internal/embedded"
 	"github.com/peroxo/peroxo/authsvc/internal/secret"
 	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 )
@@ -18,21 +15,10 @@ import (
 // backends opens every Store implementation on fresh, empty storage.
 var backends = map[string]func(t *testing.T) Store{
 	"sqlite": func(t *testing.T) Store {
-		db, err := embedded.Open(t.Context(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return NewSQLiteStore(db, nil)
+		return NewSQLiteStore(servicetest.SQLite(t), nil)
 	},
 	"redis": func(t *testing.T) Store {
-		options, err := redis.ParseURL(servicetest.RedisURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		client := redis.NewClient(options)
-		t.Cleanup(func() { client.Close() })
-		return NewRedisStore(client, servicetest.RedisPrefix(t))
+		return NewRedisStore(servicetest.RedisClient(t), servicetest.RedisPrefix(t))
 	},
 }
 
@@ -178,11 +164,7 @@ func testConcurrent(t *testing.T, store Store) {
 }
 
 func TestSQLiteSweepRemovesExpired(t *testing.T) {
-	db, err := embedded.Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := servicetest.SQLite(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	store := NewSQLiteStore(db, clock)

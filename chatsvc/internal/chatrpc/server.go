@@ -41,14 +41,40 @@ func NewServer(store store.Store, limits Limits, logger *slog.Logger) *Server {
 	return &Server{store: store, limits: limits, logger: logger.With("component", "chatrpc")}
 }
 
+// messageOverheadBytes is an allowance for the fields of one message other
+// than its content, used to bound the size of a request.
+const messageOverheadBytes = 4 << 10
+
+// MaxRequestBytes returns the largest request body the service reads: a
+// full batch of messages with content of the maximum length. A larger
+// request is rejected with ResourceExhausted before it is decoded.
+func (l Limits) MaxRequestBytes() int64 {
+	return int64(l.MaxBatch) * int64(l.MaxContentBytes+messageOverheadBytes)
+}
+
 // Register mounts the service, for the Connect, gRPC and gRPC-Web
-// protocols, and the standard gRPC health service on mux. The health
-// service reports the chat service as serving while the process runs;
-// store readiness is reported by /readyz.
+// protocols, and the standard gRPC health service on mux.
 func (s *Server) Register(mux *http.ServeMux, options ...connect.HandlerOption) {
-	mux.Handle(chatv1connect.NewChatServiceHandler(s, options...))
-	checker := grpchealth.NewStaticChecker(chatv1connect.ChatServiceName)
-	mux.Handle(grpchealth.NewHandler(checker, options...))
+	readLimit := connect.WithReadMaxBytes(int(s.limits.MaxRequestBytes()))
+	mux.Handle(chatv1connect.NewChatServiceHandler(s, append(options, readLimit)...))
+	mux.Handle(grpchealth.NewHandler(s, options...))
+}
+
+// Check implements [grpchealth.Checker]. The server and the chat service
+// are serving while a store ping succeeds, the same check as /readyz.
+func (s *Server) Check(
+	ctx context.Context,
+	request *grpchealth.CheckRequest,
+) (*grpchealth.CheckResponse, error) {
+	if request.Service != "" && request.Service != chatv1connect.ChatServiceName {
+		return nil, connect.NewError(connect.CodeNotFound,
+			fmt.Errorf("unknown service %q", request.Service))
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("health check failed", "err", err)
+		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
+	}
+	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
 }
 
 // AppendMessages validates the whole batch, then stores it.

@@ -32,6 +32,7 @@ var testLimits = chatrpc.Limits{MaxContentBytes: 16 << 10, MaxBatch: 10}
 type testService struct {
 	baseURL  string
 	registry *prometheus.Registry
+	history  *store.SQLite
 }
 
 func startService(tb testing.TB) *testService {
@@ -65,7 +66,11 @@ func startService(tb testing.TB) *testService {
 			tb.Errorf("serve: %v", err)
 		}
 	})
-	return &testService{baseURL: "http://" + listener.Addr().String(), registry: registry}
+	return &testService{
+		baseURL:  "http://" + listener.Addr().String(),
+		registry: registry,
+		history:  history,
+	}
 }
 
 // h2cClient speaks HTTP/2 without TLS, as gRPC clients do.
@@ -416,6 +421,11 @@ func TestHealth(t *testing.T) {
 	if response.Status != grpchealth.StatusServing {
 		t.Errorf("health status = %v, expected %v", response.Status, grpchealth.StatusServing)
 	}
+	_, err = health.Check(context.Background(), &grpchealth.CheckRequest{Service: "other.v1.X"})
+	if code := connect.CodeOf(err); code != connect.CodeNotFound {
+		t.Errorf("health check of an unknown service: code = %v, expected %v",
+			code, connect.CodeNotFound)
+	}
 	ready, err := http.Get(service.baseURL + "/readyz")
 	if err != nil {
 		t.Fatalf("get /readyz: %v", err)
@@ -491,4 +501,48 @@ func sampleCount(families []*dto.MetricFamily, name string, labels map[string]st
 		}
 	}
 	return 0
+}
+
+func TestHealthWithClosedStore(t *testing.T) {
+	service := startService(t)
+	if err := service.history.Close(); err != nil {
+		t.Fatalf("close store: %v", err)
+	}
+	health := grpchealth.NewClient(h2cClient(), service.baseURL, connect.WithGRPC())
+	response, err := health.Check(context.Background(), &grpchealth.CheckRequest{})
+	if err != nil {
+		t.Fatalf("grpc health check: %v", err)
+	}
+	if response.Status != grpchealth.StatusNotServing {
+		t.Errorf("health status = %v, expected %v", response.Status,
+			grpchealth.StatusNotServing)
+	}
+	ready, err := http.Get(service.baseURL + "/readyz")
+	if err != nil {
+		t.Fatalf("get /readyz: %v", err)
+	}
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz status = %d, expected 503", ready.StatusCode)
+	}
+	_, err = service.client().GetHistory(context.Background(), connect.NewRequest(
+		&chatv1.GetHistoryRequest{ProjectId: "p", Kind: chatv1.ChannelKind_CHANNEL_KIND_ROOM,
+			ChannelId: "c"}))
+	if code := connect.CodeOf(err); code != connect.CodeUnavailable {
+		t.Errorf("history on a closed store: code = %v, expected %v",
+			code, connect.CodeUnavailable)
+	}
+}
+
+func TestOversizedRequestRejected(t *testing.T) {
+	client := startService(t).client()
+	message := newMessage("p", chatv1.ChannelKind_CHANNEL_KIND_ROOM, "c")
+	message.RecipientId = ""
+	message.Content = strings.Repeat("x", int(testLimits.MaxRequestBytes())+1)
+	_, err := client.AppendMessages(context.Background(), connect.NewRequest(
+		&chatv1.AppendMessagesRequest{Messages: []*chatv1.Message{message}}))
+	if code := connect.CodeOf(err); code != connect.CodeResourceExhausted {
+		t.Errorf("oversized append: code = %v (err %v), expected %v",
+			code, err, connect.CodeResourceExhausted)
+	}
 }

@@ -109,6 +109,7 @@ func (s *Server) parseMessage(field string, message *chatv1.Message) (store.Mess
 	if err := checkID(field+".channel_id", message.GetChannelId()); err != nil {
 		return store.Message{}, err
 	}
+
 	id, err := uuid.Parse(message.GetMessageId())
 	if err != nil || id.Version() != 7 {
 		return store.Message{}, invalidArgument(field+".message_id",
@@ -130,6 +131,7 @@ func (s *Server) parseMessage(field string, message *chatv1.Message) (store.Mess
 		return store.Message{}, invalidArgument(field+".recipient_id",
 			"must be empty for a room message")
 	}
+
 	if len(message.GetContent()) > s.limits.MaxContentBytes {
 		return store.Message{}, invalidArgument(field+".content",
 			"is %d bytes, the maximum is %d", len(message.GetContent()),
@@ -139,6 +141,7 @@ func (s *Server) parseMessage(field string, message *chatv1.Message) (store.Mess
 		return store.Message{}, invalidArgument(field+".timestamp_ms",
 			"must be a positive number of milliseconds since the Unix epoch")
 	}
+
 	return store.Message{
 		Channel:         store.Channel{ProjectID: message.GetProjectId(), Kind: kind, ID: message.GetChannelId()},
 		ID:              id,

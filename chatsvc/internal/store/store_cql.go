@@ -44,6 +44,7 @@ var keyspacePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
 // is safe for concurrent use, and CQL keeps no other mutable state.
 type CQL struct {
 	session          *gocql.Session
+	keyspace         string
 	bucketMS         int64
 	writeConcurrency int
 	closeOnce        sync.Once
@@ -92,6 +93,7 @@ func OpenCQL(ctx context.Context, cfg CQLConfig) (*CQL, error) {
 	concurrency := max(cfg.WriteConcurrency, 1)
 	return &CQL{
 		session:          session,
+		keyspace:         cfg.Keyspace,
 		bucketMS:         cfg.Bucket.Milliseconds(),
 		writeConcurrency: concurrency,
 	}, nil
@@ -106,9 +108,10 @@ func newCluster(cfg CQLConfig, consistency gocql.Consistency, keyspace string) *
 	cluster.ConnectTimeout = cfg.ConnectTimeout
 	// Token-aware routing sends each statement to a replica of its
 	// partition. gocql prepares every query that has bind values and reads
-	// the partition key from the prepared statement's metadata.
+	// the partition key from the prepared statement's metadata. Shuffling
+	// the replicas spreads a hot partition's reads over all its replicas.
 	cluster.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(
-		gocql.RoundRobinHostPolicy())
+		gocql.RoundRobinHostPolicy(), gocql.ShuffleReplicas())
 	// gocql retries only queries marked idempotent. Every write here is:
 	// upserts of identical values, list updates with a write time taken
 	// from the message, and the IF NOT EXISTS claim, whose retry after a

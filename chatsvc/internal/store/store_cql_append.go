@@ -10,8 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// cqlBatchBytes bounds the content carried by one unlogged batch, well
-// under Cassandra's default batch_size_fail_threshold of 640 KiB.
+// cqlBatchBytes bounds the content of one unlogged batch. The batches here
+// stay within one partition, which Cassandra and ScyllaDB apply as one
+// mutation and exempt from batch_size_fail_threshold. The bound keeps that
+// mutation small, so one append of long messages never becomes a
+// multi-megabyte write.
 const cqlBatchBytes = 48 << 10
 
 // cqlBatchRows bounds the rows of one unlogged batch.
@@ -40,6 +43,10 @@ const (
 // messages table and the conversation and room lists. A duplicate writes
 // the stored copy again instead of its own: this completes an earlier
 // append that failed after its claim, and keeps the stored copy unchanged.
+//
+// NOTE: after a failed call, a retry counts the messages that the failed
+// call claimed as duplicates, so the counts of the two calls together may
+// show fewer appended messages than were stored.
 func (s *CQL) Append(ctx context.Context, messages []Message) (AppendResult, error) {
 	stored := make([]Message, len(messages))
 	fresh := make([]bool, len(messages))

@@ -38,20 +38,10 @@ func openSQLiteForTest(tb testing.TB) *SQLite {
 // cleanup.
 func openCQLForTest(tb testing.TB) *CQL {
 	tb.Helper()
-	hosts := testenv.Service(tb, "PEROXO_TEST_CASSANDRA_HOSTS")
 	keyspace := "chatsvc_test_" + strings.ReplaceAll(uuid.NewString()[:18], "-", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	store, err := OpenCQL(ctx, CQLConfig{
-		Hosts:            strings.Split(hosts, ","),
-		Keyspace:         keyspace,
-		Replication:      "{'class':'SimpleStrategy','replication_factor':1}",
-		Consistency:      "LOCAL_QUORUM",
-		Timeout:          20 * time.Second,
-		ConnectTimeout:   20 * time.Second,
-		Bucket:           testBucket,
-		WriteConcurrency: 32,
-	})
+	store, err := OpenCQL(ctx, testCQLConfig(tb, keyspace, testBucket))
 	if err != nil {
 		tb.Fatalf("open cql store: %v", err)
 	}
@@ -66,6 +56,21 @@ func openCQLForTest(tb testing.TB) *CQL {
 		store.Close()
 	})
 	return store
+}
+
+// testCQLConfig returns the settings of a test store on keyspace.
+func testCQLConfig(tb testing.TB, keyspace string, bucket time.Duration) CQLConfig {
+	hosts := testenv.Service(tb, "PEROXO_TEST_CASSANDRA_HOSTS")
+	return CQLConfig{
+		Hosts:            strings.Split(hosts, ","),
+		Keyspace:         keyspace,
+		Replication:      "{'class':'SimpleStrategy','replication_factor':1}",
+		Consistency:      "LOCAL_QUORUM",
+		Timeout:          20 * time.Second,
+		ConnectTimeout:   20 * time.Second,
+		Bucket:           bucket,
+		WriteConcurrency: 32,
+	}
 }
 
 // testClock hands out strictly increasing UUIDv7 ids at chosen times.

@@ -111,7 +111,8 @@ func openSQLiteDB(path string) (*sql.DB, error) {
 	// cannot fail halfway when it upgrades a read lock. busy_timeout waits
 	// for another process that holds the lock. synchronous(FULL) syncs the
 	// WAL at every commit, so an acknowledged append survives a power loss
-	// too: the consumer acks the event log only after Append returns.
+	// on a disk that honours fsync. The consumer acks the event log only
+	// after Append returns.
 	query := url.Values{}
 	query.Add("_pragma", "journal_mode(WAL)")
 	query.Add("_pragma", "busy_timeout(10000)")

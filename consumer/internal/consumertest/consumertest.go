@@ -108,16 +108,19 @@ func Publish(tb testing.TB, js jetstream.JetStream, message *chatv1.Message) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	subject := eventlog.DirectSubject(message.GetProjectId(), message.GetRecipientId(),
-		message.GetSenderId())
-	if message.GetKind() == chatv1.ChannelKind_CHANNEL_KIND_ROOM {
-		subject = eventlog.RoomSubject(message.GetProjectId(), message.GetChannelId())
-	}
-	_, err = js.Publish(context.Background(), subject, data,
+	_, err = js.Publish(context.Background(), subjectOf(message), data,
 		jetstream.WithMsgID(message.GetMessageId()))
 	if err != nil {
 		tb.Fatalf("publish event: %v", err)
 	}
+}
+
+func subjectOf(message *chatv1.Message) string {
+	if message.GetKind() == chatv1.ChannelKind_CHANNEL_KIND_ROOM {
+		return eventlog.RoomSubject(message.GetProjectId(), message.GetChannelId())
+	}
+	return eventlog.DirectSubject(message.GetProjectId(), message.GetRecipientId(),
+		message.GetSenderId())
 }
 
 // ChatServer is an in-memory ChatService whose AppendMessages is
@@ -269,6 +272,30 @@ func DeadLetters(tb testing.TB, js jetstream.JetStream) []*jetstream.RawStreamMs
 	return letters
 }
 
+// PublishAsync appends message to the chat stream without waiting for
+// the acknowledgement; WaitPublished waits for all of them.
+func PublishAsync(tb testing.TB, js jetstream.JetStream, message *chatv1.Message) {
+	tb.Helper()
+	data, err := eventlog.MarshalEvent(&eventsv1.ChatEvent{Message: message, OriginNode: "test"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, err = js.PublishAsync(subjectOf(message), data, jetstream.WithMsgID(message.GetMessageId()))
+	if err != nil {
+		tb.Fatalf("publish event: %v", err)
+	}
+}
+
+// WaitPublished waits until every PublishAsync on js is acknowledged.
+func WaitPublished(tb testing.TB, js jetstream.JetStream) {
+	tb.Helper()
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		tb.Fatal("events not acknowledged within a minute")
+	}
+}
+
 // PublishMany appends count new direct messages in project without waiting
 // for each acknowledgement, and returns them once all are stored.
 func PublishMany(tb testing.TB, js jetstream.JetStream, project string, count int) []*chatv1.Message {
@@ -276,21 +303,8 @@ func PublishMany(tb testing.TB, js jetstream.JetStream, project string, count in
 	messages := make([]*chatv1.Message, count)
 	for i := range messages {
 		messages[i] = NewMessage(project, fmt.Sprintf("user%d", i%50), fmt.Sprintf("user%d", i%7))
-		data, err := eventlog.MarshalEvent(&eventsv1.ChatEvent{Message: messages[i]})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		subject := eventlog.DirectSubject(project, messages[i].GetRecipientId(),
-			messages[i].GetSenderId())
-		if _, err := js.PublishAsync(subject, data,
-			jetstream.WithMsgID(messages[i].GetMessageId())); err != nil {
-			tb.Fatalf("publish event: %v", err)
-		}
+		PublishAsync(tb, js, messages[i])
 	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		tb.Fatal("events not acknowledged within a minute")
-	}
+	WaitPublished(tb, js)
 	return messages
 }

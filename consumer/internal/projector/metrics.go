@@ -44,5 +44,9 @@ func NewMetrics(registry prometheus.Registerer) *Metrics {
 	}
 	registry.MustRegister(m.projected, m.batchSize, m.writeSeconds, m.redeliveries,
 		m.deadLettered, m.pending)
+	// Every reason is exported from the start, so alerts see a zero.
+	for _, reason := range []string{reasonMalformed, reasonRejected, reasonMaxDeliveries} {
+		m.deadLettered.WithLabelValues(reason)
+	}
 	return m
 }
