@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,65 +65,7 @@ func startStack(t *testing.T) stack {
 		"authsvc serves no /generate-tenant yet")
 	skipUnlessServed(t, http.MethodGet, s.gatewayURL+"/ws",
 		"the gateway serves no /ws WebSocket endpoint yet")
-	primeAuthsvc(t, s)
 	return s
-}
-
-// primeAuthsvc creates tenants and sends each a burst of parallel token
-// requests until ten token requests in a row succeed, at most 20 times.
-// NOTE: on a fresh embedded store, authsvc has been seen to reject token
-// requests for new tenants with "no project has this project_id" for as
-// long as one pooled database connection from start-up stays in use; a
-// burst of parallel requests makes the pool replace it. The test measures
-// the generator, so it spends that start-up phase here.
-func primeAuthsvc(t *testing.T, s stack) {
-	t.Helper()
-	for range 20 {
-		request, err := http.NewRequest(http.MethodGet, s.authURL+"/generate-tenant?name=prime", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		request.Header.Set("Authorization", "Bearer "+s.adminToken)
-		response, err := http.DefaultClient.Do(request)
-		if err != nil {
-			t.Fatalf("create priming tenant: %v", err)
-		}
-		var tenant map[string]string
-		err = json.NewDecoder(response.Body).Decode(&tenant)
-		response.Body.Close()
-		if err != nil {
-			t.Fatalf("decode priming tenant: %v", err)
-		}
-		var group sync.WaitGroup
-		for i := range 64 {
-			group.Go(func() { issuePrimingToken(s, tenant, "burst-"+strconv.Itoa(i)) })
-		}
-		group.Wait()
-		passed := 0
-		for i := range 10 {
-			if issuePrimingToken(s, tenant, "check-"+strconv.Itoa(i)) {
-				passed++
-			}
-		}
-		if passed == 10 {
-			return
-		}
-	}
-	t.Fatal("authsvc still rejects token requests for new tenants after 20 priming rounds")
-}
-
-func issuePrimingToken(s stack, tenant map[string]string, user string) bool {
-	body, _ := json.Marshal(map[string]string{
-		"user_id":        user,
-		"project_id":     tenant["project_id"],
-		"secret_api_key": tenant["secret_api_key"],
-	})
-	response, err := http.Post(s.authURL+"/generate-user-token", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return false
-	}
-	response.Body.Close()
-	return response.StatusCode == http.StatusOK
 }
 
 // startService runs binary with env added to a minimal environment and

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,10 +33,6 @@ type Client struct {
 	AuthURL     string
 	GatewayURL  string
 	Concurrency int // parallel requests in IssueTokens and ConversationIDs
-
-	// UnknownProjectRetries counts token requests retried because the auth
-	// service did not find the project yet.
-	UnknownProjectRetries atomic.Int64
 }
 
 // Retries of one request that the server rejected with 429 or 503, or that
@@ -236,15 +231,6 @@ func (c *Client) attempt(
 			response.StatusCode == http.StatusServiceUnavailable {
 			seconds, _ := strconv.Atoi(response.Header.Get("Retry-After"))
 			return time.Duration(seconds) * time.Second, err
-		}
-		// NOTE: authsvc with its embedded SQLite store has been seen to
-		// return "no project has this project_id" for a tenant it created
-		// milliseconds before, while many token requests ran in parallel.
-		// A retry finds the tenant, so the run does not fail on it.
-		if response.StatusCode == http.StatusUnauthorized &&
-			bytes.Contains(data, []byte("no project has this project_id")) {
-			c.UnknownProjectRetries.Add(1)
-			return 0, err
 		}
 		return -1, err
 	}

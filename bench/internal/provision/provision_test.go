@@ -127,27 +127,3 @@ func TestCreateTenantCommandParsesLastJSONLine(t *testing.T) {
 		t.Errorf("CreateTenantCommand = %+v", tenant)
 	}
 }
-
-func TestIssueTokensRetriesUnknownProject(t *testing.T) {
-	var calls atomic.Int64
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		if calls.Add(1) == 1 {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"no project has this project_id","field":"project_id"}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"user_token": "pxtok_a"})
-	}))
-	t.Cleanup(server.Close)
-	api := &Client{HTTP: server.Client(), AuthURL: server.URL, Concurrency: 1}
-	tokens, err := api.IssueTokens(t.Context(), Tenant{ProjectID: "p", SecretAPIKey: "k"}, []string{"a"})
-	if err != nil {
-		t.Fatalf("IssueTokens: %v", err)
-	}
-	if tokens[0] != "pxtok_a" {
-		t.Errorf("tokens[0] = %q, want pxtok_a", tokens[0])
-	}
-	if got := api.UnknownProjectRetries.Load(); got != 1 {
-		t.Errorf("UnknownProjectRetries = %d, want 1", got)
-	}
-}

@@ -155,8 +155,7 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 		return err
 	}
 	r.logger.Info("issued tokens", "count", len(members), "tenants", len(r.tenants),
-		"elapsed", time.Since(started).Round(time.Millisecond),
-		"unknown_project_retries", r.api.UnknownProjectRetries.Load())
+		"elapsed", time.Since(started).Round(time.Millisecond))
 
 	started = time.Now()
 	group, groupCtx := errgroup.WithContext(ctx)
