@@ -23,7 +23,7 @@ const connsPerSourceAddr = 20_000
 
 // ErrFDLimit marks a dial that failed because this process reached its
 // open-file limit.
-var ErrFDLimit = errors.New("open-file limit of the load generator reached; raise it with ulimit -n")
+var ErrFDLimit = errors.New("load generator reached its open-file limit")
 
 // ErrPortsExhausted marks a dial that failed because no ephemeral port was
 // left for the source address.
@@ -98,7 +98,7 @@ func (d *Dialer) Dial(ctx context.Context, token string) (*websocket.Conn, error
 func classifyDialError(err error, response *http.Response) error {
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return fmt.Errorf("dial gateway: %w: %w", ErrFDLimit, err)
+		return fmt.Errorf("dial gateway: %w (raise it with ulimit -n): %w", ErrFDLimit, err)
 	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
 		return fmt.Errorf("dial gateway: %w: %w", ErrPortsExhausted, err)
 	case response != nil:

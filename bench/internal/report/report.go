@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -130,17 +131,28 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("gateway Go memory (sys)", "%.1f KiB per connection", m.GoSysPerConn/1024)
 		row("gateway goroutines", "%.2f per connection", m.GoroutinesPerConn)
 	}
-	row("unexpected disconnects", "%d", r.Disconnects)
-	for _, label := range slices.Sorted(maps.Keys(r.Closes)) {
-		row("  "+label, "%d", r.Closes[label])
+	if len(r.Closes) > 0 {
+		row("unexpected disconnects", "%d (%s)", r.Disconnects, countList(r.Closes))
+	} else {
+		row("unexpected disconnects", "%d", r.Disconnects)
 	}
-	for _, code := range slices.Sorted(maps.Keys(r.ErrorFrames)) {
-		row("error frames "+code, "%d", r.ErrorFrames[code])
+	if len(r.ErrorFrames) > 0 {
+		row("error frames", "%s", countList(r.ErrorFrames))
 	}
 	if err := table.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
+}
+
+// countList formats counts by label as "label: n, label: n", sorted by
+// label.
+func countList(counts map[string]int64) string {
+	parts := make([]string, 0, len(counts))
+	for _, label := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s: %d", label, counts[label]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func latencyRow(row func(string, string, ...any), name string, latency *Latency) {

@@ -150,6 +150,8 @@ func TestReportOutputs(t *testing.T) {
 		AcksPersisted:   100,
 		AckLatency:      &Latency{Count: 100, P50: 1, P99: 4, Max: 5},
 		ErrorFrames:     map[string]int64{"rate_limited": 2},
+		Disconnects:     3,
+		Closes:          map[string]int64{"close 4002": 3},
 	}
 	var line bytes.Buffer
 	if err := r.WriteJSON(&line); err != nil {
@@ -180,7 +182,8 @@ func TestReportOutputs(t *testing.T) {
 		"97.000% of expected",
 		"p99 2.000",
 		"100 persisted, 0 failed, 0 missing",
-		"error frames rate_limited",
+		"rate_limited: 2",
+		"close 4002: 3",
 	} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table has no %q:\n%s", want, table.String())

@@ -336,7 +336,8 @@ func checkFDLimit(connections int) error {
 	needed := uint64(connections + fdReserve)
 	if limit.Cur < needed {
 		return fmt.Errorf("%w: %d connections need about %d file descriptors but the limit is %d; "+
-			"run `ulimit -n %d` in this shell first", client.ErrFDLimit, connections, needed, limit.Cur, needed)
+			"run `ulimit -n %d` in this shell first, or spread the connections over several processes",
+			client.ErrFDLimit, connections, needed, limit.Cur, needed)
 	}
 	return nil
 }
