@@ -58,8 +58,8 @@ func invalidArgument(field, format string, args ...any) *Error {
 	}
 }
 
-func unauthenticated(field string, why reason, message string) *Error {
-	return &Error{Code: connect.CodeUnauthenticated, Field: field, Message: message, Reason: why}
+func unauthenticated(field string, cause reason, message string) *Error {
+	return &Error{Code: connect.CodeUnauthenticated, Field: field, Message: message, Reason: cause}
 }
 
 func backendError() *Error {

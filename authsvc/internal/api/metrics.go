@@ -48,8 +48,8 @@ func NewMetrics(registry prometheus.Registerer) *Metrics {
 		metrics.tenantsCreated.WithLabelValues(method)
 	}
 	for _, operation := range []string{opCreateTenant, opIssueToken, opVerifyToken} {
-		for _, why := range allReasons {
-			metrics.rejected.WithLabelValues(operation, string(why))
+		for _, rejection := range allReasons {
+			metrics.rejected.WithLabelValues(operation, string(rejection))
 		}
 	}
 	return metrics

@@ -126,6 +126,9 @@ func (s *Service) signInWithGoogle(ctx context.Context, idToken string) (string,
 	subject, err := s.options.Google.Verify(ctx, idToken)
 	if err != nil {
 		// go-oidc errors name the failed check, never the token itself.
+		// NOTE: a failed key fetch (issuer unreachable) also ends here as
+		// 401, because go-oidc v3.21 flattens that error to text. The log
+		// line shows the cause.
 		s.rejectLog.Info(ctx, "tenant creation rejected", "reason", reasonBadIDToken, "err", err)
 		return "", unauthenticated("authorization", reasonBadIDToken,
 			"the Google ID token is invalid or expired")

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +16,11 @@ import (
 
 	"github.com/peroxo/peroxo/authsvc/internal/googleid"
 	"github.com/peroxo/peroxo/authsvc/internal/oidctest"
+	"github.com/peroxo/peroxo/authsvc/internal/ratelimit"
+	"github.com/peroxo/peroxo/authsvc/internal/servicetest"
 	"github.com/peroxo/peroxo/authsvc/internal/tenants"
+	"github.com/peroxo/peroxo/authsvc/internal/tokens"
+	"github.com/peroxo/peroxo/platform/ops"
 	authv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1"
 	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
 )
@@ -242,5 +247,34 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !strings.Contains(raw.String(), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+func TestHealthNotServingWithoutBackend(t *testing.T) {
+	db := servicetest.SQLite(t)
+	registry := ops.NewRegistry()
+	server := serve(t, Options{
+		Tenants:       tenants.NewSQLiteStore(db),
+		Tokens:        tokens.NewSQLiteStore(db, nil),
+		TenantLimiter: ratelimit.NewSQLiteLimiter(db, ratelimit.Rule{Limit: 1, Window: time.Hour}, nil),
+		Google:        googleid.New("https://issuer.invalid", "https://issuer.invalid/k", "", nil),
+		TokenTTL:      time.Minute,
+		Metrics:       NewMetrics(registry),
+		Logger:        slog.New(slog.DiscardHandler),
+	}, registry, nil)
+	db.Close()
+
+	status, err := grpchealth.NewClient(http.DefaultClient, server.URL).Check(t.Context(),
+		&grpchealth.CheckRequest{Service: authv1connect.AuthServiceName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Status != grpchealth.StatusNotServing {
+		t.Errorf("health = %v, want NOT_SERVING", status.Status)
+	}
+	_, err = server.connectClient().VerifyUserToken(t.Context(),
+		connect.NewRequest(&authv1.VerifyUserTokenRequest{UserToken: "pxtok_AAAAAAAAAAAAAAAAAAAAAAAA"}))
+	if connect.CodeOf(err) != connect.CodeUnavailable {
+		t.Errorf("verify with a closed store: %v, want Unavailable", err)
 	}
 }

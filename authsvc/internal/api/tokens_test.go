@@ -256,3 +256,31 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 		t.Errorf("rejections for malformed_token = %v, want 8 (4 over HTTP, 4 over Connect)", got)
 	}
 }
+
+func TestIssueIgnoresUnknownFields(t *testing.T) {
+	server := startServer(t, serverConfig{})
+	projectID, key := server.createTenant(t)
+	reply := server.post(t, "/generate-user-token", map[string]any{
+		"user_id": "alice", "project_id": projectID, "secret_api_key": key,
+		"client_version": 7,
+	})
+	if reply.Status != http.StatusOK {
+		t.Errorf("status = %d, want 200 (body %v)", reply.Status, reply.Body)
+	}
+}
+
+func TestIssueRejectsOversizedBody(t *testing.T) {
+	server := startServer(t, serverConfig{})
+	projectID, key := server.createTenant(t)
+	body := jsonText(t, map[string]string{
+		"user_id": "alice", "project_id": projectID, "secret_api_key": key,
+		"padding": strings.Repeat("x", MaxBodyBytes),
+	})
+	reply := server.do(t, http.MethodPost, "/generate-user-token", "", []byte(body))
+	if reply.Status != http.StatusBadRequest {
+		t.Errorf("status = %d, want 400", reply.Status)
+	}
+	if !strings.Contains(reply.text("error"), "exceeds") {
+		t.Errorf("error %q does not mention the size limit", reply.text("error"))
+	}
+}

@@ -19,6 +19,10 @@ import (
 	"github.com/peroxo/peroxo/platform/ops"
 )
 
+// openTimeout bounds connecting to every backend and migrating schemas,
+// so an unreachable server fails the start instead of hanging it.
+const openTimeout = 30 * time.Second
+
 // Backends are the opened stores. The caller owns them and calls Close.
 type Backends struct {
 	Tenants       tenants.Store
@@ -37,6 +41,8 @@ type Backends struct {
 // The tenants CLI uses only Tenants but opens the same set, so that a
 // broken setting is reported the same way as by the server.
 func Open(ctx context.Context, cfg config.Config) (*Backends, error) {
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
 	b := &Backends{Checks: make(map[string]ops.ReadinessCheck)}
 	if err := b.open(ctx, cfg); err != nil {
 		b.Close()
@@ -79,9 +85,7 @@ func (b *Backends) open(ctx context.Context, cfg config.Config) error {
 		}
 		client := redis.NewClient(options)
 		b.closers = append(b.closers, client.Close)
-		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := client.Ping(pingCtx).Err(); err != nil {
+		if err := client.Ping(ctx).Err(); err != nil {
 			return fmt.Errorf("connect to redis: %w", err)
 		}
 		b.Tokens = tokens.NewRedisStore(client, cfg.RedisPrefix)

@@ -55,7 +55,7 @@ type Config struct {
 
 	// GoogleIssuer is the expected iss claim of Google ID tokens.
 	GoogleIssuer string `env:"PEROXO_AUTH_GOOGLE_ISSUER" envDefault:"https://accounts.google.com"`
-	// GoogleJWKSURL is where the issuer publishes its signing keys. They are
+	// GoogleJWKSURL is the URL of the issuer's signing keys. They are
 	// fetched on the first Google sign-in, never at start.
 	GoogleJWKSURL string `env:"PEROXO_AUTH_GOOGLE_JWKS_URL" envDefault:"https://www.googleapis.com/oauth2/v3/certs"`
 	// GoogleClientID is the expected aud claim; empty disables Google

@@ -26,7 +26,7 @@ func NewSQLiteLimiter(db *sql.DB, rule Rule, now func() time.Time) *SQLiteLimite
 }
 
 // Allow implements [Limiter]. One upsert counts the event and restarts an
-// ended window; the right-hand sides of its SET clause read the row as it
+// ended window. The right-hand sides of its SET clause read the row as it
 // was before the update.
 func (l *SQLiteLimiter) Allow(ctx context.Context, key string) (Decision, error) {
 	now := l.now().UnixMilli()

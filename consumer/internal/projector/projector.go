@@ -7,6 +7,7 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -75,17 +76,29 @@ func New(
 	}
 }
 
+// errConsumerLost reports that the durable consumer no longer exists, for
+// example because the stream was deleted and created again.
+var errConsumerLost = errors.New("durable consumer lost")
+
 // Run waits for the chat streams, creates or updates the durable consumer
-// and projects events until ctx ends. It returns nil when ctx ends.
+// and projects events until ctx ends. When the durable consumer disappears,
+// Run waits for the streams again and recreates it. It returns nil when
+// ctx ends.
 func (p *Projector) Run(ctx context.Context) error {
-	consumer, err := p.waitForConsumer(ctx)
-	if err != nil {
-		return nil // ctx ended while waiting
+	for {
+		consumer, err := p.waitForConsumer(ctx)
+		if err != nil {
+			return nil // ctx ended while waiting
+		}
+		group, groupCtx := errgroup.WithContext(ctx)
+		group.Go(func() error { return p.pollPending(groupCtx, consumer) })
+		group.Go(func() error { return p.fetchLoop(groupCtx, consumer) })
+		err = group.Wait()
+		if !errors.Is(err, errConsumerLost) {
+			return err
+		}
+		p.logger.Warn("durable consumer disappeared, creating it again")
 	}
-	group, groupCtx := errgroup.WithContext(ctx)
-	group.Go(func() error { return p.pollPending(groupCtx, consumer) })
-	group.Go(func() error { return p.fetchLoop(groupCtx, consumer) })
-	return group.Wait()
 }
 
 // ConsumerConfig returns the durable consumer's configuration.
@@ -153,28 +166,41 @@ func (p *Projector) fetchLoop(ctx context.Context, consumer jetstream.Consumer) 
 	for ctx.Err() == nil {
 		batch, err := consumer.Fetch(p.options.BatchSize,
 			jetstream.FetchMaxWait(p.options.BatchWait))
-		if err != nil {
-			delay := backoff(failures, p.options.RetryMin, 5*time.Second)
-			failures++
-			p.logger.Warn("fetch failed, retrying", "err", err, "retry_in", delay)
-			if sleep(ctx, delay) != nil {
-				return nil
-			}
-			continue
-		}
 		var messages []jetstream.Msg
-		for msg := range batch.Messages() {
-			messages = append(messages, msg)
+		if err == nil {
+			for msg := range batch.Messages() {
+				messages = append(messages, msg)
+			}
+			err = batch.Error()
 		}
-		if err := batch.Error(); err != nil {
-			p.logger.Warn("fetch ended early", "err", err, "received", len(messages))
-		}
-		failures = 0
 		if len(messages) > 0 {
 			p.processBatch(ctx, messages)
 		}
+		if err == nil {
+			failures = 0
+			continue
+		}
+		if p.consumerGone(ctx, consumer) {
+			return errConsumerLost
+		}
+		delay := backoff(failures, p.options.RetryMin, 5*time.Second)
+		failures++
+		p.logger.Warn("fetch failed, retrying", "err", err, "retry_in", delay)
+		if sleep(ctx, delay) != nil {
+			return nil
+		}
 	}
 	return nil
+}
+
+// consumerGone reports whether the server no longer knows the durable
+// consumer.
+func (p *Projector) consumerGone(ctx context.Context, consumer jetstream.Consumer) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := consumer.Info(ctx)
+	return errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 func (p *Projector) pollPending(ctx context.Context, consumer jetstream.Consumer) error {

@@ -283,3 +283,25 @@ func TestProjectorsShareOneDurable(t *testing.T) {
 		t.Errorf("projectors acked %v events together, want at least 300", total)
 	}
 }
+
+func TestProjectorRecreatesDeletedConsumer(t *testing.T) {
+	natsServer := consumertest.StartNATS(t)
+	js := consumertest.Connect(t, natsServer.ClientURL())
+	stream := consumertest.EnsureStreams(t, js)
+	chat := consumertest.StartChatServer(t, nil)
+	startProjector(t, js, chat.URL)
+
+	first := publishMessages(t, js, 5)
+	chat.WaitForCount(t, len(first))
+	if err := stream.DeleteConsumer(context.Background(), testOptions().Durable); err != nil {
+		t.Fatalf("delete durable consumer: %v", err)
+	}
+	second := publishMessages(t, js, 5)
+	chat.WaitForCount(t, len(first)+len(second))
+	consumertest.WaitSettled(t, js, testOptions().Durable)
+
+	want := consumertest.IDs(append(first, second...))
+	if got := chat.MessageIDs(); !slices.Equal(got, want) {
+		t.Errorf("stored ids = %v, want %v", got, want)
+	}
+}

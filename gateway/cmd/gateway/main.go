@@ -35,11 +35,13 @@ func run(ctx context.Context) error {
 
 	natsURL := cfg.NATSURL
 	if natsURL == "" {
-		hostname, _ := os.Hostname()
 		embedded, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{
-			ListenAddr: cfg.NATSListenAddr,
-			StoreDir:   cfg.DataDir,
-			ServerName: "peroxo-gateway-" + hostname,
+			ListenAddr:  cfg.NATSListenAddr,
+			StoreDir:    cfg.DataDir,
+			ServerName:  "peroxo-gateway-" + cfg.NodeID,
+			ClusterName: cfg.NATSClusterName,
+			ClusterAddr: cfg.NATSClusterAddr,
+			Routes:      cfg.NATSRoutes,
 		}, logger.With("component", "nats"))
 		if err != nil {
 			return err

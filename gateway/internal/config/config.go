@@ -71,6 +71,51 @@ type Config struct {
 	NATSClusterAddr string `env:"PEROXO_GATEWAY_NATS_CLUSTER_ADDR" envDefault:"127.0.0.1:6222"`
 	// NATSRoutes are the other cluster members' route URLs.
 	NATSRoutes []string `env:"PEROXO_GATEWAY_NATS_ROUTES" envSeparator:","`
+
+	Limits Limits
+	Dev    Dev
+}
+
+// Limits bound what one client, one user and one node may use.
+type Limits struct {
+	// AllowedOrigins lists the exact Origin values (scheme://host[:port])
+	// accepted besides the gateway's own origin.
+	AllowedOrigins []string `env:"PEROXO_GATEWAY_ALLOWED_ORIGINS" envSeparator:","`
+	MaxConnections int      `env:"PEROXO_GATEWAY_MAX_CONNECTIONS" envDefault:"10000"`
+	MaxFrameBytes  int64    `env:"PEROXO_GATEWAY_MAX_FRAME_BYTES" envDefault:"65536"`
+	// MaxMessageBytes bounds the content of one chat message.
+	MaxMessageBytes    int     `env:"PEROXO_GATEWAY_MAX_MESSAGE_BYTES" envDefault:"8192"`
+	MessagesPerSecond  float64 `env:"PEROXO_GATEWAY_MESSAGES_PER_SECOND" envDefault:"20"`
+	MessageBurst       int     `env:"PEROXO_GATEWAY_MESSAGE_BURST" envDefault:"40"`
+	SessionsPerUser    int     `env:"PEROXO_GATEWAY_SESSIONS_PER_USER" envDefault:"8"`
+	RoomsPerSession    int     `env:"PEROXO_GATEWAY_ROOMS_PER_SESSION" envDefault:"64"`
+	RoomMembersPerNode int     `env:"PEROXO_GATEWAY_ROOM_MEMBERS_PER_NODE" envDefault:"20000"`
+	QueueLength        int     `env:"PEROXO_GATEWAY_QUEUE_LENGTH" envDefault:"256"`
+	MaxPendingRequests int     `env:"PEROXO_GATEWAY_MAX_PENDING_REQUESTS" envDefault:"8"`
+
+	PingInterval     time.Duration `env:"PEROXO_GATEWAY_PING_INTERVAL" envDefault:"25s"`
+	PongTimeout      time.Duration `env:"PEROXO_GATEWAY_PONG_TIMEOUT" envDefault:"10s"`
+	IdleTimeout      time.Duration `env:"PEROXO_GATEWAY_IDLE_TIMEOUT" envDefault:"1h"`
+	WriteTimeout     time.Duration `env:"PEROXO_GATEWAY_WRITE_TIMEOUT" envDefault:"10s"`
+	HandshakeTimeout time.Duration `env:"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT" envDefault:"5s"`
+	RequestTimeout   time.Duration `env:"PEROXO_GATEWAY_REQUEST_TIMEOUT" envDefault:"5s"`
+
+	RecentIDs          int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
+	RecentIDTTL        time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
+	RouterQueueLength  int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
+	RoomQueueLength    int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
+	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"16"`
+	PublishQueueLength int           `env:"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH" envDefault:"4096"`
+	PresenceFanoutMax  int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
+}
+
+// Dev configures development mode, which creates a demo project and
+// serves POST /dev/token.
+type Dev struct {
+	Enabled bool `env:"PEROXO_GATEWAY_DEV_MODE" envDefault:"false"`
+	// AuthAdminToken is the operator token the auth service accepts for
+	// CreateTenant. Required in development mode.
+	AuthAdminToken string `env:"PEROXO_GATEWAY_AUTH_ADMIN_TOKEN"`
 }
 
 // Load reads the settings from the environment and validates them.
@@ -106,6 +151,18 @@ func (c *Config) Validate() error {
 		parsed, err := url.Parse(value)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 			return config.Invalid(name, value, "expected an http:// or https:// URL")
+		}
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	if c.Dev.Enabled {
+		if c.Dev.AuthAdminToken == "" {
+			return config.Invalid("PEROXO_GATEWAY_AUTH_ADMIN_TOKEN", "",
+				"required when PEROXO_GATEWAY_DEV_MODE is true")
+		}
+		if err := config.EnsureDir("PEROXO_GATEWAY_DATA_DIR", c.DataDir); err != nil {
+			return err
 		}
 	}
 	return c.validateNATS()
@@ -161,6 +218,60 @@ func (c *Config) validateNATS() error {
 		if err != nil || parsed.Scheme != "nats-route" || parsed.Host == "" {
 			return config.Invalid("PEROXO_GATEWAY_NATS_ROUTES", strings.Join(c.NATSRoutes, ","),
 				"expected comma-separated nats-route://host:port URLs")
+		}
+	}
+	return nil
+}
+
+// Validate reports the first limit that is not positive or not usable.
+func (l *Limits) Validate() error {
+	counts := []struct {
+		name  string
+		value int64
+	}{
+		{"PEROXO_GATEWAY_MAX_CONNECTIONS", int64(l.MaxConnections)},
+		{"PEROXO_GATEWAY_MAX_FRAME_BYTES", l.MaxFrameBytes},
+		{"PEROXO_GATEWAY_MAX_MESSAGE_BYTES", int64(l.MaxMessageBytes)},
+		{"PEROXO_GATEWAY_MESSAGE_BURST", int64(l.MessageBurst)},
+		{"PEROXO_GATEWAY_SESSIONS_PER_USER", int64(l.SessionsPerUser)},
+		{"PEROXO_GATEWAY_ROOMS_PER_SESSION", int64(l.RoomsPerSession)},
+		{"PEROXO_GATEWAY_ROOM_MEMBERS_PER_NODE", int64(l.RoomMembersPerNode)},
+		{"PEROXO_GATEWAY_QUEUE_LENGTH", int64(l.QueueLength)},
+		{"PEROXO_GATEWAY_MAX_PENDING_REQUESTS", int64(l.MaxPendingRequests)},
+		{"PEROXO_GATEWAY_PING_INTERVAL", int64(l.PingInterval)},
+		{"PEROXO_GATEWAY_PONG_TIMEOUT", int64(l.PongTimeout)},
+		{"PEROXO_GATEWAY_IDLE_TIMEOUT", int64(l.IdleTimeout)},
+		{"PEROXO_GATEWAY_WRITE_TIMEOUT", int64(l.WriteTimeout)},
+		{"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT", int64(l.HandshakeTimeout)},
+		{"PEROXO_GATEWAY_REQUEST_TIMEOUT", int64(l.RequestTimeout)},
+		{"PEROXO_GATEWAY_RECENT_IDS", int64(l.RecentIDs)},
+		{"PEROXO_GATEWAY_RECENT_ID_TTL", int64(l.RecentIDTTL)},
+		{"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH", int64(l.RouterQueueLength)},
+		{"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH", int64(l.RoomQueueLength)},
+		{"PEROXO_GATEWAY_PUBLISH_WORKERS", int64(l.PublishWorkers)},
+		{"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH", int64(l.PublishQueueLength)},
+		{"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX", int64(l.PresenceFanoutMax)},
+	}
+	for _, count := range counts {
+		if err := config.CheckPositive(count.name, count.value); err != nil {
+			return err
+		}
+	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_MESSAGES_PER_SECOND",
+		l.MessagesPerSecond); err != nil {
+		return err
+	}
+	if int64(l.MaxMessageBytes) >= l.MaxFrameBytes {
+		return config.Invalid("PEROXO_GATEWAY_MAX_MESSAGE_BYTES",
+			strconv.Itoa(l.MaxMessageBytes),
+			"must be smaller than PEROXO_GATEWAY_MAX_FRAME_BYTES")
+	}
+	for _, origin := range l.AllowedOrigins {
+		parsed, err := url.Parse(origin)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") ||
+			parsed.Host == "" || parsed.Path != "" || parsed.RawQuery != "" {
+			return config.Invalid("PEROXO_GATEWAY_ALLOWED_ORIGINS", origin,
+				"each origin must be scheme://host[:port], e.g. https://chat.example.com")
 		}
 	}
 	return nil

@@ -1,0 +1,214 @@
+// Package session runs one WebSocket connection: a read loop that decodes
+// and rate-limits client frames and hands them to the router, a write loop
+// that drains a bounded outbound queue, and a keepalive loop that pings,
+// enforces the idle timeout and closes the session when its token expires.
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/peroxo/peroxo/gateway/internal/auth"
+	"github.com/peroxo/peroxo/gateway/internal/metrics"
+	"github.com/peroxo/peroxo/gateway/internal/router"
+	"github.com/peroxo/peroxo/gateway/internal/wire"
+)
+
+// Settings are the per-session limits.
+type Settings struct {
+	MaxFrameBytes      int64
+	MaxContentBytes    int
+	QueueLength        int
+	MessagesPerSecond  float64
+	MessageBurst       int
+	PingInterval       time.Duration
+	PongTimeout        time.Duration
+	IdleTimeout        time.Duration
+	WriteTimeout       time.Duration
+	RequestTimeout     time.Duration
+	MaxPendingRequests int
+}
+
+// TokenVerifier verifies a refreshed token; *auth.Verifier implements it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (auth.Identity, error)
+}
+
+// Presence returns the users online in a project on any node.
+type Presence interface {
+	OnlineUsers(ctx context.Context, project string) ([]string, error)
+}
+
+// History answers history requests for a user. It returns the encoded
+// answer frame, or an error of type *wire.Error for the client.
+type History interface {
+	Answer(ctx context.Context, project, user string, request wire.Request) ([]byte, error)
+}
+
+// Dependencies are the services a session calls.
+type Dependencies struct {
+	Router   *router.Router
+	Verifier TokenVerifier
+	Presence Presence
+	// History may be nil, which answers history requests with an Error.
+	History History
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+}
+
+// Session is one WebSocket connection of one user. Its queue, limiter and
+// close state are owned by the session's goroutines; Send is safe for
+// concurrent use by the router, room actors and publisher workers.
+type Session struct {
+	conn     *websocket.Conn
+	identity auth.Identity
+	settings Settings
+	deps     Dependencies
+	logger   *slog.Logger
+
+	out       chan []byte
+	closing   chan struct{}
+	closeOnce sync.Once
+	cause     closeCause
+	refreshed chan time.Time
+	pending   chan struct{}
+	requests  sync.WaitGroup
+	limiter   *rate.Limiter
+	lastRead  atomic.Int64
+	// writeStarted is when the write in progress began (Unix ns), or 0.
+	writeStarted atomic.Int64
+}
+
+type closeCause struct {
+	code   websocket.StatusCode
+	reason string
+	// peerGone means the connection is already closed, so no close frame
+	// is sent.
+	peerGone bool
+}
+
+// New wraps an accepted connection. connID names the connection in logs.
+func New(conn *websocket.Conn, identity auth.Identity, connID string, settings Settings,
+	deps Dependencies) *Session {
+	conn.SetReadLimit(settings.MaxFrameBytes)
+	session := &Session{
+		conn:     conn,
+		identity: identity,
+		settings: settings,
+		deps:     deps,
+		logger: deps.Logger.With("component", "session", "conn", connID,
+			"project", identity.ProjectID, "user", identity.UserID),
+		out:       make(chan []byte, settings.QueueLength),
+		closing:   make(chan struct{}),
+		refreshed: make(chan time.Time, 1),
+		pending:   make(chan struct{}, settings.MaxPendingRequests),
+		limiter: rate.NewLimiter(rate.Limit(settings.MessagesPerSecond),
+			settings.MessageBurst),
+	}
+	session.lastRead.Store(time.Now().UnixNano())
+	return session
+}
+
+// Project returns the project of the session's token.
+func (s *Session) Project() string { return s.identity.ProjectID }
+
+// User returns the user id of the session's token.
+func (s *Session) User() string { return s.identity.UserID }
+
+// Send queues frame without blocking. When the queue is full the session
+// is closed as a slow consumer and the drop is counted; nobody waits for a
+// slow client. It returns false when the frame was not queued.
+func (s *Session) Send(frame []byte) bool {
+	select {
+	case <-s.closing:
+		return false
+	default:
+	}
+	select {
+	case s.out <- frame:
+		return true
+	default:
+		s.closeSlowConsumer(false)
+		return false
+	}
+}
+
+// sendOptional queues frame only while the queue is at most half full. It
+// is for answers a client can miss without harm, so a flooding client does
+// not turn its own error replies into a slow-consumer close.
+func (s *Session) sendOptional(frame []byte) {
+	if len(s.out) <= cap(s.out)/2 {
+		s.Send(frame)
+	}
+}
+
+// closeWith records why the session ends and starts closing it. Only the
+// first call counts; it reports whether this call was the first.
+func (s *Session) closeWith(cause closeCause) bool {
+	first := false
+	s.closeOnce.Do(func() {
+		s.cause = cause
+		close(s.closing)
+		first = true
+	})
+	return first
+}
+
+// Close ends the session with close code 1000. It is idempotent and does
+// not wait; Run returns once the connection is closed.
+func (s *Session) Close() error {
+	s.closeWith(closeCause{code: websocket.StatusNormalClosure, reason: "closed"})
+	return nil
+}
+
+// Run registers the session with the router and serves it until the
+// client leaves, a limit closes it, Close is called or ctx ends (close
+// code 1001). It returns after the connection is closed and every
+// goroutine of the session has stopped.
+func (s *Session) Run(ctx context.Context) error {
+	s.deps.Metrics.ConnectionsActive.Inc()
+	defer s.deps.Metrics.ConnectionsActive.Dec()
+
+	if err := s.deps.Router.Register(ctx, s); err != nil {
+		if errors.Is(err, router.ErrTooManySessions) {
+			s.deps.Metrics.Rejections.WithLabelValues("too_many_sessions").Inc()
+			s.logger.Info("rejecting session: too many sessions for user")
+			_ = s.conn.Close(websocket.StatusCode(wire.CloseTooManySessions),
+				wire.ReasonTooManySessions)
+			return nil
+		}
+		_ = s.conn.Close(websocket.StatusCode(wire.CloseGoingAway), wire.ReasonGoingAway)
+		return err
+	}
+
+	loopCtx, cancelLoops := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	loops.Go(func() { s.readLoop(loopCtx) })
+	loops.Go(func() { s.writeLoop(loopCtx) })
+	loops.Go(func() { s.keepaliveLoop(loopCtx) })
+
+	select {
+	case <-ctx.Done():
+		s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseGoingAway),
+			reason: wire.ReasonGoingAway})
+	case <-s.closing:
+	}
+	s.deps.Router.Unregister(s)
+	if s.cause.peerGone {
+		_ = s.conn.CloseNow()
+	} else {
+		_ = s.conn.Close(s.cause.code, s.cause.reason)
+	}
+	cancelLoops()
+	loops.Wait()
+	s.requests.Wait()
+	s.logger.Debug("session closed", "code", int(s.cause.code), "reason", s.cause.reason)
+	return nil
+}
