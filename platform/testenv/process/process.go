@@ -32,6 +32,10 @@ type Options struct {
 	// HealthAddr is the host:port whose /healthz must return 200 before
 	// [Start] and [Process.Restart] return; empty skips the wait.
 	HealthAddr string
+	// DeferHealthWait makes [Start] return without waiting for /healthz,
+	// so a test can start every member of a cluster first and then call
+	// [Process.WaitHealthy] on each. Restart still waits.
+	DeferHealthWait bool
 	// HealthTimeout bounds the wait for /healthz; zero means
 	// [DefaultHealthTimeout].
 	HealthTimeout time.Duration
@@ -73,11 +77,11 @@ func Start(tb testing.TB, options Options) *Process {
 		p.Kill()
 		p.output.logIfNeeded(tb)
 	})
-	p.start(tb)
+	p.start(tb, !options.DeferHealthWait)
 	return p
 }
 
-func (p *Process) start(tb testing.TB) {
+func (p *Process) start(tb testing.TB, waitHealthy bool) {
 	tb.Helper()
 	cmd := exec.Command(p.options.Binary, p.options.Args...)
 	cmd.Env = append(os.Environ(), p.options.Env...)
@@ -98,7 +102,7 @@ func (p *Process) start(tb testing.TB) {
 		p.output.note(fmt.Sprintf("exited: %v", exitText(err)))
 		close(exited)
 	}()
-	if p.options.HealthAddr != "" {
+	if waitHealthy && p.options.HealthAddr != "" {
 		p.WaitHealthy(tb)
 	}
 }
@@ -224,7 +228,7 @@ func (p *Process) Restart(tb testing.TB) {
 		}
 	}
 	p.output.note("restart")
-	p.start(tb)
+	p.start(tb, true)
 }
 
 // Run runs a command to completion and returns its standard output. It
