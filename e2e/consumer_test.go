@@ -31,7 +31,7 @@ func waitProjected(t *testing.T, js jetstream.JetStream, consumer *process.Proce
 	for {
 		pending, err := durablePending(ctx, js)
 		if err == nil && pending == 0 {
-			gauge, gaugeErr := readGauge(consumer.URL(), "consumer_pending_messages")
+			gauge, gaugeErr := readMetric(consumer.URL(), "consumer_pending_messages")
 			if gaugeErr == nil && gauge == 0 {
 				return
 			}
@@ -61,9 +61,9 @@ func durablePending(ctx context.Context, js jetstream.JetStream) (uint64, error)
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
 
-// readGauge returns the value of an unlabelled metric from a service's
+// readMetric returns the value of an unlabelled counter or gauge from a service's
 // /metrics page.
-func readGauge(baseURL, name string) (float64, error) {
+func readMetric(baseURL, name string) (float64, error) {
 	response, err := http.Get(baseURL + "/metrics")
 	if err != nil {
 		return 0, err

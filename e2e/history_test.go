@@ -59,6 +59,7 @@ func readHistory(
 	var (
 		mu      sync.Mutex
 		history = make(map[channelKey][]*chatv1.Message, len(keys))
+		failed  bool
 		wait    sync.WaitGroup
 		next    = make(chan channelKey)
 	)
@@ -66,11 +67,11 @@ func readHistory(
 		wait.Go(func() {
 			for key := range next {
 				messages, err := readChannel(t.Context(), client, project, key)
+				mu.Lock()
 				if err != nil {
 					t.Errorf("read channel %s: %v", key.id, err)
-					continue
+					failed = true
 				}
-				mu.Lock()
 				history[key] = messages
 				mu.Unlock()
 			}
@@ -81,7 +82,7 @@ func readHistory(
 	}
 	close(next)
 	wait.Wait()
-	if t.Failed() {
+	if failed {
 		t.FailNow()
 	}
 	return history

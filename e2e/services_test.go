@@ -56,7 +56,8 @@ var consumerSettings = []string{
 }
 
 // startConsumer runs the projecting consumer against natsURL and chatURL.
-func startConsumer(t *testing.T, natsURL, chatURL string) *process.Process {
+// extraEnv overrides settings.
+func startConsumer(t *testing.T, natsURL, chatURL string, extraEnv ...string) *process.Process {
 	t.Helper()
 	addr := process.FreeAddr(t)
 	return process.Start(t, process.Options{
@@ -67,7 +68,7 @@ func startConsumer(t *testing.T, natsURL, chatURL string) *process.Process {
 			"PEROXO_CONSUMER_DATA_DIR=" + t.TempDir(),
 			"PEROXO_CONSUMER_NATS_URL=" + natsURL,
 			"PEROXO_CONSUMER_CHAT_URL=" + chatURL,
-		}, consumerSettings...),
+		}, append(consumerSettings, extraEnv...)...),
 		HealthAddr: addr,
 	})
 }

@@ -26,14 +26,14 @@ type system struct {
 
 // startSystem starts nodes gateways, the streams with one replica per
 // node, chatsvc and the consumer, each in the test's temporary
-// directories.
-func startSystem(t *testing.T, nodes int) *system {
+// directories. consumerEnv overrides consumer settings.
+func startSystem(t *testing.T, nodes int, consumerEnv ...string) *system {
 	t.Helper()
 	s := &system{nodes: startGatewayCluster(t, nodes)}
 	_, s.js = connectJetStream(t, s.nodes[0].natsURL)
 	ensureStreams(t, s.js, nodes)
 	s.chat = startChatsvc(t, "chatsvc", t.TempDir())
-	s.consumer = startConsumer(t, natsURLs(s.nodes), s.chat.URL())
+	s.consumer = startConsumer(t, natsURLs(s.nodes), s.chat.URL(), consumerEnv...)
 	for _, node := range s.nodes {
 		_, nodeJS := connectJetStream(t, node.natsURL)
 		s.publishers = append(s.publishers, &publisher{

@@ -1,7 +1,9 @@
 package process_test
 
 import (
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +50,11 @@ func TestBuildOncePerPackage(t *testing.T) {
 
 func TestStartWaitsForHealth(t *testing.T) {
 	server := startHealthServer(t)
+	// Output is copied from a pipe in the background; after the process
+	// exited, all of it is in.
+	if err := server.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
 	output := server.Output()
 	if !strings.Contains(output, "[healthserver] started with [one two]") {
 		t.Errorf("output lacks the prefixed start line:\n%s", output)
@@ -97,11 +104,11 @@ func TestKillAndRestart(t *testing.T) {
 	}
 
 	server.Restart(t)
-	if got := strings.Count(server.Output(), "started with [one two]"); got != 2 {
-		t.Errorf("process started %d times, want 2 with the same arguments", got)
-	}
 	if err := server.Stop(); err != nil {
 		t.Errorf("Stop after Restart: %v", err)
+	}
+	if got := strings.Count(server.Output(), "started with [one two]"); got != 2 {
+		t.Errorf("process started %d times, want 2 with the same arguments", got)
 	}
 }
 
@@ -126,5 +133,23 @@ func TestCleanupKillsProcess(t *testing.T) {
 	case <-server.Exited():
 	default:
 		t.Fatal("process outlived the test that started it")
+	}
+}
+
+func TestFreeAddrDistinctPorts(t *testing.T) {
+	seen := make(map[string]bool)
+	for range 200 {
+		addr := process.FreeAddr(t)
+		if seen[addr] {
+			t.Fatalf("FreeAddr returned %s twice", addr)
+		}
+		seen[addr] = true
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatalf("FreeAddr returned %q: %v", addr, err)
+		}
+		if number, _ := strconv.Atoi(port); number >= 32768 {
+			t.Errorf("FreeAddr returned port %d inside the default ephemeral range", number)
+		}
 	}
 }
