@@ -42,9 +42,13 @@ type WebSocketHandler struct {
 	logger      *slog.Logger
 	connections atomic.Int64
 	connIDs     atomic.Uint64
-	sessions    sync.WaitGroup
-	ctx         context.Context
-	cancel      context.CancelFunc
+	// sessionsMu orders sessions.Add before sessions.Wait: once closed is
+	// set no session starts. Only handshakes take it, never routing.
+	sessionsMu sync.Mutex
+	closed     bool
+	sessions   sync.WaitGroup
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 // NewWebSocketHandler returns a handler; deps.Logger and deps.Metrics are
@@ -73,6 +77,9 @@ func NewWebSocketHandler(settings WebSocketSettings, verifier Verifier,
 func (h *WebSocketHandler) Run(ctx context.Context) error {
 	<-ctx.Done()
 	h.Close()
+	h.sessionsMu.Lock()
+	h.closed = true
+	h.sessionsMu.Unlock()
 	h.sessions.Wait()
 	return nil
 }
@@ -122,7 +129,14 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 		return
 	}
 	connID := strconv.FormatUint(h.connIDs.Add(1), 10)
+	h.sessionsMu.Lock()
+	if h.closed {
+		h.sessionsMu.Unlock()
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
 	h.sessions.Add(1)
+	h.sessionsMu.Unlock()
 	defer h.sessions.Done()
 	sess := session.New(conn, identity, connID, h.settings.Session, h.deps)
 	if err := sess.Run(h.ctx); err != nil {

@@ -46,7 +46,7 @@ type Presence interface {
 	OnlineUsers(ctx context.Context, project string) ([]string, error)
 }
 
-// History answers history requests for a user. It returns the encoded
+// History serves history requests for a user. It returns the encoded
 // answer frame, or an error of type *wire.Error for the client.
 type History interface {
 	Answer(ctx context.Context, project, user string, request wire.Request) ([]byte, error)
@@ -57,7 +57,7 @@ type Dependencies struct {
 	Router   *router.Router
 	Verifier TokenVerifier
 	Presence Presence
-	// History may be nil, which answers history requests with an Error.
+	// History may be nil. Then every history request gets an Error frame.
 	History History
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
