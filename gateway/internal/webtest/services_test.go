@@ -1,24 +1,21 @@
 package webtest
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peroxo/peroxo/platform/testenv/process"
 )
 
-// startTimeout bounds how long a service may take to report ready.
-const startTimeout = 90 * time.Second
+func TestMain(m *testing.M) {
+	os.Exit(process.RunTests(m))
+}
 
 // stopTimeout bounds how long a service may take to exit after SIGTERM
 // before it is killed.
@@ -27,29 +24,6 @@ const stopTimeout = 30 * time.Second
 // serviceNames lists the services in start order: the gateway embeds the
 // NATS server that the consumer connects to.
 var serviceNames = []string{"gateway", "authsvc", "chatsvc", "consumer"}
-
-// buildServices compiles the four service binaries into a temporary
-// directory and returns their paths by name.
-func buildServices(tb testing.TB) map[string]string {
-	tb.Helper()
-	root := repositoryRoot(tb)
-	dir := tb.TempDir()
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
-	for _, name := range serviceNames {
-		args = append(args, fmt.Sprintf("./%s/cmd/%s", name, name))
-	}
-	command := exec.Command("go", args...)
-	command.Dir = root
-	output, err := command.CombinedOutput()
-	if err != nil {
-		tb.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, output)
-	}
-	binaries := make(map[string]string)
-	for _, name := range serviceNames {
-		binaries[name] = filepath.Join(dir, name)
-	}
-	return binaries
-}
 
 // repositoryRoot returns the directory of go.work.
 func repositoryRoot(tb testing.TB) string {
@@ -65,22 +39,6 @@ func repositoryRoot(tb testing.TB) string {
 	return filepath.Dir(work)
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago. Another process may take it before the service binds it, which
-// makes the service fail to start with a clear "address in use" error.
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("listen on a free port: %v", err)
-	}
-	addr := listener.Addr().String()
-	if err := listener.Close(); err != nil {
-		tb.Fatalf("close probe listener: %v", err)
-	}
-	return addr
-}
-
 // randomSecret returns 32 random bytes in hex.
 func randomSecret(tb testing.TB) string {
 	tb.Helper()
@@ -91,164 +49,35 @@ func randomSecret(tb testing.TB) string {
 	return hex.EncodeToString(secret)
 }
 
-// service is one service process that can be stopped and started again
-// with the same settings. Only the test goroutine calls its methods.
-type service struct {
-	name    string
-	binary  string
-	env     []string
-	addr    string
-	logPath string
-	command *exec.Cmd
-	exited  chan struct{}
-	waitErr error
-}
-
-// start launches the process and waits until GET /readyz returns 200.
-func (s *service) start(tb testing.TB) {
-	tb.Helper()
-	logFile, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		tb.Fatalf("open %s log: %v", s.name, err)
-	}
-	command := exec.Command(s.binary)
-	command.Env = append(os.Environ(), s.env...)
-	command.Stdout = logFile
-	command.Stderr = logFile
-	if err := command.Start(); err != nil {
-		logFile.Close()
-		tb.Fatalf("start %s: %v", s.name, err)
-	}
-	s.command = command
-	s.exited = make(chan struct{})
-	go func() {
-		s.waitErr = command.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	s.waitReady(tb)
-}
-
-func (s *service) waitReady(tb testing.TB) {
-	tb.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
-	url := "http://" + s.addr + "/readyz"
-	deadline := time.Now().Add(startTimeout)
-	ticker := time.NewTicker(50 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		response, err := client.Get(url)
-		if err == nil {
-			response.Body.Close()
-			if response.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-s.exited:
-			tb.Fatalf("%s exited before it was ready: %v\n%s", s.name, s.waitErr, s.logTail())
-		case <-ticker.C:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s not ready at %s after %s\n%s", s.name, url, startTimeout, s.logTail())
-		}
-	}
-}
-
-// stop sends SIGTERM and waits for the process to exit, killing it after
-// stopTimeout. It does nothing when the process is not running.
-func (s *service) stop(tb testing.TB) {
-	tb.Helper()
-	if s.command == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-	default:
-		if err := s.command.Process.Signal(syscall.SIGTERM); err != nil &&
-			!errors.Is(err, os.ErrProcessDone) {
-			tb.Errorf("send SIGTERM to %s: %v", s.name, err)
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(stopTimeout):
-			tb.Errorf("%s did not exit within %s of SIGTERM; killing it", s.name, stopTimeout)
-			_ = s.command.Process.Kill()
-			<-s.exited
-		}
-	}
-	s.command = nil
-}
-
-// logTail returns the last lines of the service's log.
-func (s *service) logTail() string {
-	file, err := os.Open(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	defer file.Close()
-	const keep = 40
-	var lines []string
-	scanner := bufio.NewScanner(file)
-	scanner.Buffer(make([]byte, 64*1024), 1024*1024)
-	for scanner.Scan() {
-		lines = append(lines, scanner.Text())
-		if len(lines) > keep {
-			lines = lines[1:]
-		}
-	}
-	return fmt.Sprintf("--- last lines of %s ---\n%s", s.name, strings.Join(lines, "\n"))
-}
-
 // system is the four services of one PerOXO deployment.
 type system struct {
-	gateway  *service
-	chatsvc  *service
-	services []*service
+	gateway *process.Process
+	// addrs holds each service's HTTP address by name.
+	addrs map[string]string
 }
 
-// startSystem starts gateway, authsvc, chatsvc and consumer in development
-// mode on free loopback ports, with data directories under tb.TempDir().
-// Cleanup stops them all and prints their logs when the test failed.
-func startSystem(tb testing.TB, binaries map[string]string) *system {
+// startSystem builds and starts gateway, authsvc, chatsvc and consumer in
+// development mode on free loopback ports, with data directories under
+// tb.TempDir(). Cleanups registered by the process package kill them when
+// the test ends and log their output when it failed.
+func startSystem(tb testing.TB) *system {
 	tb.Helper()
-	addrs := map[string]string{}
+	sys := &system{addrs: map[string]string{}}
 	for _, name := range serviceNames {
-		addrs[name] = freeAddr(tb)
+		sys.addrs[name] = process.FreeAddr(tb)
 	}
-	env := serviceSettings(tb, addrs)
-
-	logDir := tb.TempDir()
-	sys := &system{}
+	env := serviceSettings(tb, sys.addrs)
 	for _, name := range serviceNames {
-		svc := &service{
-			name:    name,
-			binary:  binaries[name],
-			env:     append([]string{"PEROXO_LOG_LEVEL=debug"}, env[name]...),
-			addr:    addrs[name],
-			logPath: filepath.Join(logDir, name+".log"),
+		started := process.Start(tb, process.Options{
+			Name:        name,
+			Binary:      process.Build(tb, "github.com/peroxo/peroxo/"+name+"/cmd/"+name),
+			Env:         append([]string{"PEROXO_LOG_LEVEL=debug"}, env[name]...),
+			HealthAddr:  sys.addrs[name],
+			StopTimeout: stopTimeout,
+		})
+		if name == "gateway" {
+			sys.gateway = started
 		}
-		sys.services = append(sys.services, svc)
-		switch name {
-		case "gateway":
-			sys.gateway = svc
-		case "chatsvc":
-			sys.chatsvc = svc
-		}
-	}
-	tb.Cleanup(func() {
-		// Stop in reverse start order, the gateway last because it hosts NATS.
-		for i := len(sys.services) - 1; i >= 0; i-- {
-			sys.services[i].stop(tb)
-		}
-		if tb.Failed() {
-			for _, svc := range sys.services {
-				tb.Log(svc.logTail())
-			}
-		}
-	})
-	for _, svc := range sys.services {
-		svc.start(tb)
 	}
 	return sys
 }
@@ -259,10 +88,10 @@ func startSystem(tb testing.TB, binaries map[string]string) *system {
 func serviceSettings(tb testing.TB, addrs map[string]string) map[string][]string {
 	tb.Helper()
 	adminToken := randomSecret(tb)
-	natsAddr := freeAddr(tb)
+	natsAddr := process.FreeAddr(tb)
 	// No test traffic may leave the machine, so every URL a service could
 	// call by default points at a loopback address.
-	unreachable := "http://" + freeAddr(tb)
+	unreachable := "http://" + process.FreeAddr(tb)
 	return map[string][]string{
 		"gateway": {
 			"PEROXO_GATEWAY_ADDR=" + addrs["gateway"],
@@ -295,16 +124,19 @@ func serviceSettings(tb testing.TB, addrs map[string]string) map[string][]string
 
 // baseURL returns the gateway's HTTP base URL, which serves the web client.
 func (s *system) baseURL() string {
-	return "http://" + s.gateway.addr + "/"
+	return "http://" + s.addrs["gateway"] + "/"
 }
 
-// restartGateway stops the gateway with SIGTERM and starts it again with
-// the same ports and data directory.
+// restartGateway stops the gateway with SIGTERM, which must end it
+// cleanly, runs whileDown, and starts it again with the same ports and
+// data directory.
 func (s *system) restartGateway(tb testing.TB, whileDown func()) {
 	tb.Helper()
-	s.gateway.stop(tb)
+	if err := s.gateway.Stop(); err != nil {
+		tb.Errorf("stop gateway: %v", err)
+	}
 	if whileDown != nil {
 		whileDown()
 	}
-	s.gateway.start(tb)
+	s.gateway.Restart(tb)
 }

@@ -27,8 +27,7 @@ const UpdateScreenshotVar = "PEROXO_UPDATE_SCREENSHOT"
 
 func TestWebClientEndToEnd(t *testing.T) {
 	chromium := testenv.Service(t, "PEROXO_TEST_CHROMIUM")
-	binaries := buildServices(t)
-	sys := startSystem(t, binaries)
+	sys := startSystem(t)
 	browser := newBrowser(t, chromium)
 	alice := newPage(t, browser, "alice")
 	bob := newPage(t, browser, "bob")
@@ -219,7 +218,7 @@ func messageCount(count int) string {
 func waitProjected(tb testing.TB, sys *system, project string, kind chatv1.ChannelKind,
 	channel string, count int) {
 	tb.Helper()
-	client := chatv1connect.NewChatServiceClient(http.DefaultClient, "http://"+sys.chatsvc.addr)
+	client := chatv1connect.NewChatServiceClient(http.DefaultClient, "http://"+sys.addrs["chatsvc"])
 	deadline := time.Now().Add(waitTimeout)
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
