@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -69,7 +71,7 @@ func newPage(tb testing.TB, browser context.Context, name string) *page {
 	p := &page{tb: tb, name: name, ctx: ctx}
 	// The first run creates the tab and binds it to the context it gets, so
 	// it must get ctx itself and not a context with a timeout.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), recordFrameTypes); err != nil {
 		tb.Fatalf("open tab for %s: %v", name, err)
 	}
 	messages := chromedp.Console(ctx)
@@ -91,6 +93,32 @@ func newPage(tb testing.TB, browser context.Context, name string) *page {
 	}()
 	return p
 }
+
+// recordFrameTypes makes every document of the tab record the type of each
+// WebSocket frame it receives in window.receivedFrameTypes, so the test can
+// check frames the page shows nothing for, such as TokenRefreshed. The
+// script comes through the DevTools protocol, which the page's
+// Content-Security-Policy does not govern.
+var recordFrameTypes = chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+	_, err := cdp.Call(ctx, target, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `(() => {
+			const Native = window.WebSocket;
+			window.receivedFrameTypes = [];
+			window.WebSocket = class extends Native {
+				constructor(...args) {
+					super(...args);
+					this.addEventListener("message", (event) => {
+						try {
+							window.receivedFrameTypes.push(Object.keys(JSON.parse(event.data))[0]);
+						} catch {
+							window.receivedFrameTypes.push("(unreadable)");
+						}
+					});
+				}
+			};
+		})()`})
+	return err
+})
 
 // do runs actions in the page and fails the test on an error.
 func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
@@ -161,6 +189,12 @@ func (p *page) checkHealthy() {
 	for _, problem := range p.problems {
 		p.tb.Errorf("%s: browser reported %s", p.name, problem)
 	}
+}
+
+// storedToken returns the token the page keeps in sessionStorage.
+func (p *page) storedToken() string {
+	p.tb.Helper()
+	return evaluate[string](p, `JSON.parse(sessionStorage.getItem("peroxo.session")).token`)
 }
 
 // checkLabels fails the test when a visible form control has no label or

@@ -21,6 +21,11 @@ func TestMain(m *testing.M) {
 // before it is killed.
 const stopTimeout = 30 * time.Second
 
+// tokenTTL is the lifetime of user tokens in the test. The page renews a
+// development token a minute before it expires, so its first renewal
+// comes 30 s after sign-in, well within the test.
+const tokenTTL = 90 * time.Second
+
 // serviceNames lists the services in start order: the gateway embeds the
 // NATS server that the consumer connects to.
 var serviceNames = []string{"gateway", "authsvc", "chatsvc", "consumer"}
@@ -106,6 +111,9 @@ func serviceSettings(tb testing.TB, addrs map[string]string) map[string][]string
 			"PEROXO_AUTH_ADDR=" + addrs["authsvc"],
 			"PEROXO_AUTH_DATA_DIR=" + tb.TempDir(),
 			"PEROXO_AUTH_ADMIN_TOKEN=" + adminToken,
+			// Short-lived tokens make the page renew its token and send
+			// RefreshToken while the test runs.
+			"PEROXO_AUTH_TOKEN_TTL=" + tokenTTL.String(),
 			"PEROXO_AUTH_GOOGLE_ISSUER=" + unreachable,
 			"PEROXO_AUTH_GOOGLE_JWKS_URL=" + unreachable + "/certs",
 		},

@@ -35,6 +35,7 @@ func TestWebClientEndToEnd(t *testing.T) {
 
 	alice.signIn(base, "alice")
 	bob.signIn(base, "bob")
+	aliceToken := alice.storedToken()
 	alice.waitUntil("bob listed online", onlineListed("bob"))
 	bob.waitUntil("alice listed online", onlineListed("alice"))
 
@@ -155,6 +156,14 @@ func TestWebClientEndToEnd(t *testing.T) {
 
 	// Scrolling up loads the older page with the cursor of the first one.
 	checkOlderHistory(t, sys, alice, bob)
+
+	// The page renewed its token and the gateway accepted it on the open
+	// connection.
+	alice.waitUntil("TokenRefreshed received",
+		`window.receivedFrameTypes.includes("TokenRefreshed")`)
+	if alice.storedToken() == aliceToken {
+		t.Error("alice: token unchanged after TokenRefreshed")
+	}
 
 	alice.checkHealthy()
 	bob.checkHealthy()
