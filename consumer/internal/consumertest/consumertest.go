@@ -237,16 +237,27 @@ func Eventually(tb testing.TB, what string, condition func() bool) {
 	}
 }
 
-// WaitSettled waits until the durable consumer has no pending events.
+// WaitSettled waits until the durable consumer has acked or terminated
+// every event in the stream. The ack floor is checked too, because an
+// event returned with a delay counts neither as pending nor as ack pending.
 func WaitSettled(tb testing.TB, js jetstream.JetStream, durable string) {
 	tb.Helper()
 	Eventually(tb, "every event is acked", func() bool {
-		consumer, err := js.Consumer(context.Background(), eventlog.StreamName, durable)
+		stream, err := js.Stream(context.Background(), eventlog.StreamName)
+		if err != nil {
+			return false
+		}
+		streamInfo, err := stream.Info(context.Background())
+		if err != nil {
+			return false
+		}
+		consumer, err := stream.Consumer(context.Background(), durable)
 		if err != nil {
 			return false
 		}
 		info, err := consumer.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 &&
+			info.AckFloor.Stream >= streamInfo.State.LastSeq
 	})
 }
 

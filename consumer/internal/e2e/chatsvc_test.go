@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,21 @@ const (
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// testLogger returns a logger that writes warnings and errors to the test
+// log, so a failing test shows why events were retried.
+func testLogger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{
+		Level: slog.LevelWarn,
+	}))
+}
+
+type testWriter struct{ tb testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // startProjector runs a Projector writing to chatURL until the test ends
 // and returns the registry of its metrics.
@@ -53,7 +69,7 @@ func startProjectorWith(
 		AckWait:    10 * time.Second,
 		RetryMin:   20 * time.Millisecond,
 		RetryMax:   500 * time.Millisecond,
-	}, projector.NewMetrics(registry), discard)
+	}, projector.NewMetrics(registry), testLogger(tb))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- running.Run(ctx) }()

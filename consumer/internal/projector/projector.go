@@ -193,8 +193,8 @@ func (p *Projector) fetchLoop(ctx context.Context, consumer jetstream.Consumer) 
 	return nil
 }
 
-// consumerGone reports whether the server no longer knows the durable
-// consumer.
+// consumerGone reports whether the durable consumer or its stream no
+// longer exists on the server.
 func (p *Projector) consumerGone(ctx context.Context, consumer jetstream.Consumer) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -7,15 +7,23 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/peroxo/peroxo/gateway/internal/app"
+	"github.com/peroxo/peroxo/gateway/internal/auth"
 	"github.com/peroxo/peroxo/gateway/internal/config"
+	"github.com/peroxo/peroxo/gateway/internal/history"
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
+	"github.com/peroxo/peroxo/gateway/internal/router"
+	"github.com/peroxo/peroxo/platform/eventlog"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
 	"github.com/peroxo/peroxo/platform/runner"
+	"github.com/peroxo/peroxo/schemas/gen/peroxo/auth/v1/authv1connect"
+	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
 func main() {
@@ -55,20 +63,67 @@ func run(ctx context.Context) error {
 	}
 	defer natsConn.Drain()
 
+	// The bus calls its handlers from NATS goroutines as soon as it exists,
+	// before the router does; until then remote events are dropped.
+	var routerRef atomic.Pointer[router.Router]
+	bus, err := natsbus.New(natsConn, natsbus.Options{
+		NodeID: cfg.NodeID,
+		Stream: eventlog.StreamSettings{
+			MaxAge:          cfg.StreamMaxAge,
+			MaxBytes:        cfg.StreamMaxBytes,
+			Replicas:        cfg.StreamReplicas,
+			DuplicateWindow: cfg.StreamDuplicateWindow,
+		},
+		PublishTimeout:    cfg.PublishTimeout,
+		PublishAttempts:   cfg.PublishAttempts,
+		PresenceTTL:       cfg.PresenceTTL,
+		HeartbeatInterval: cfg.HeartbeatInterval,
+	}, natsbus.Handlers{
+		OnEvent: func(event *eventsv1.ChatEvent) {
+			if r := routerRef.Load(); r != nil {
+				r.HandleRemoteEvent(event)
+			}
+		},
+		OnPresence: func(event *eventsv1.PresenceEvent) {
+			if r := routerRef.Load(); r != nil {
+				r.HandleRemotePresence(event)
+			}
+		},
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+
 	registry := ops.NewRegistry()
+	serviceHTTP := auth.DefaultHTTPClient(cfg.Limits.RequestTimeout)
+	gateway := app.New(cfg, app.Dependencies{
+		Bus:      bus,
+		Verifier: auth.NewVerifier(serviceHTTP, cfg.AuthURL),
+		History:  history.New(serviceHTTP, cfg.ChatURL, logger),
+		Auth:     authv1connect.NewAuthServiceClient(serviceHTTP, cfg.AuthURL),
+		Registry: registry,
+		Logger:   logger,
+	})
+	routerRef.Store(gateway.Router())
+
 	health := ops.NewHealth()
 	health.AddCheck("nats", natsconn.ReadinessCheck(natsConn))
 	mux := http.NewServeMux()
 	health.Register(mux, registry)
+	gateway.Register(mux)
 
 	server, listener, err := runner.ListenHTTP("PEROXO_GATEWAY_ADDR", cfg.Addr,
 		ops.NewHTTPMetrics(registry).Wrap(mux), logger)
 	if err != nil {
 		return err
 	}
-	logger.Info("gateway listening", "addr", listener.Addr().String())
+	logger.Info("gateway listening", "addr", listener.Addr().String(),
+		"node", cfg.NodeID, "dev_mode", cfg.Dev.Enabled)
 
 	group, groupCtx := errgroup.WithContext(ctx)
+	group.Go(func() error { return bus.Run(groupCtx) })
+	group.Go(func() error { return gateway.Run(groupCtx) })
 	group.Go(func() error {
 		return runner.ServeHTTP(groupCtx, server, listener, cfg.ShutdownTimeout)
 	})

@@ -37,7 +37,8 @@ type Gateway struct {
 type Dependencies struct {
 	Bus      router.Bus
 	Verifier httpapi.Verifier
-	// History answers history requests; nil answers them with an Error.
+	// History serves history requests. When it is nil, every history
+	// request gets an Error frame.
 	History session.History
 	// Auth is the auth service client that development mode uses to
 	// create the demo project and issue tokens; unused otherwise.

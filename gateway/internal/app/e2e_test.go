@@ -17,7 +17,7 @@ import (
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// conversationID asks GET /conversations as the user of token.
+// conversationID calls GET /conversations with token.
 func (g *gatewayNode) conversationID(t testing.TB, token, project, a, b string) string {
 	t.Helper()
 	status, body := g.getConversation(t, token, project, a, b)
@@ -87,6 +87,39 @@ func TestDirectMessagesBothWaysWithAcks(t *testing.T) {
 	}
 	if got := gateway.counter(t, "chat_messages_total", "type", "direct"); got != 2 {
 		t.Errorf("chat_messages_total{type=direct} = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "websocket_messages_total", "direction", "in",
+		"type", "SendDirectMessage"); got != 2 {
+		t.Errorf("websocket_messages_total{in,SendDirectMessage} = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "chat_message_processing_duration_seconds"); got != 2 {
+		t.Errorf("chat_message_processing_duration_seconds count = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "websocket_connections_active"); got != 2 {
+		t.Errorf("websocket_connections_active = %v, want 2", got)
+	}
+	if got := gateway.counter(t, "http_requests_total", "route", "GET /conversations",
+		"code", "200"); got != 2 {
+		t.Errorf("http_requests_total{GET /conversations,200} = %v, want 2", got)
+	}
+}
+
+func TestConnectionLimitRejectsWith503(t *testing.T) {
+	authsvc := startAuth(t, 10*time.Minute)
+	gateway := startGateway(t, testConfig(t, authsvc.url,
+		map[string]string{"PEROXO_GATEWAY_MAX_CONNECTIONS": "1"}))
+	gateway.dial(t, authsvc.token(t, "alice"), "alice")
+	conn, response, err := websocket.Dial(context.Background(),
+		gateway.wsURL()+"?token="+authsvc.token(t, "bob"), nil)
+	if conn != nil {
+		conn.CloseNow()
+	}
+	if response == nil || response.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second connection: response %v, err %v; want 503", response, err)
+	}
+	if got := gateway.counter(t, "gateway_rejections_total", "reason",
+		"connection_limit"); got != 1 {
+		t.Errorf("rejections{connection_limit} = %v, want 1", got)
 	}
 }
 
@@ -300,6 +333,19 @@ func TestFloodIsRateLimitedAndSessionSurvives(t *testing.T) {
 	}
 	if got := gateway.counter(t, "gateway_rate_limited_frames_total"); got < 10 {
 		t.Errorf("gateway_rate_limited_frames_total = %v", got)
+	}
+	// The session stays open: once the bucket refills (one frame a second)
+	// a request is served again. Every frame gets exactly one answer.
+	for attempt := 0; ; attempt++ {
+		alice.send("JoinRoom", map[string]string{"room_id": "after-flood"})
+		name, body := alice.next()
+		if name == "RoomJoined" {
+			break
+		}
+		if name != "Error" || attempt == 50 {
+			t.Fatalf("after the flood: %s %v", name, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

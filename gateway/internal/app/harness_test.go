@@ -68,6 +68,7 @@ type authService struct {
 	url       string
 	projectID string
 	apiKey    string
+	env       []string
 }
 
 func freeAddr(t testing.TB) string {
@@ -85,9 +86,7 @@ func freeAddr(t testing.TB) string {
 // and creates one tenant with "authsvc tenants create".
 func startAuth(t testing.TB, ttl time.Duration) *authService {
 	t.Helper()
-	addr := freeAddr(t)
 	env := append(os.Environ(),
-		"PEROXO_AUTH_ADDR="+addr,
 		"PEROXO_AUTH_DATA_DIR="+t.TempDir(),
 		"PEROXO_AUTH_TOKEN_TTL="+ttl.String(),
 		"PEROXO_AUTH_ADMIN_TOKEN="+adminToken,
@@ -96,8 +95,18 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 		"PEROXO_AUTH_GOOGLE_JWKS_URL=http://127.0.0.1:1/keys",
 		"PEROXO_AUTH_GOOGLE_CLIENT_ID=test",
 	)
+	service := &authService{env: env}
+	service.projectID, service.apiKey = service.createTenant(t)
+	service.url = serve(t, authsvcBinary, []string{"serve"}, env, "PEROXO_AUTH_ADDR")
+	return service
+}
+
+// createTenant runs "authsvc tenants create" on the service's data and
+// returns the new project id and secret API key.
+func (a *authService) createTenant(t testing.TB) (string, string) {
+	t.Helper()
 	create := exec.Command(authsvcBinary, "tenants", "create")
-	create.Env = env
+	create.Env = a.env
 	var stdout, stderr bytes.Buffer
 	create.Stdout, create.Stderr = &stdout, &stderr
 	if err := create.Run(); err != nil {
@@ -110,59 +119,72 @@ func startAuth(t testing.TB, ttl time.Duration) *authService {
 	if err := json.Unmarshal(stdout.Bytes(), &tenant); err != nil {
 		t.Fatalf("decode tenant %q: %v", stdout.String(), err)
 	}
-
-	serve := exec.Command(authsvcBinary, "serve")
-	serve.Env = env
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	service := &authService{url: "http://" + addr, projectID: tenant.ProjectID,
-		apiKey: tenant.SecretAPIKey}
-	waitHealthy(t, service.url)
-	return service
+	return tenant.ProjectID, tenant.SecretAPIKey
 }
 
 // startChat runs chatsvc on its embedded store and returns its URL.
 func startChat(t testing.TB) string {
 	t.Helper()
-	addr := freeAddr(t)
-	serve := exec.Command(chatsvcBinary)
-	serve.Env = append(os.Environ(),
-		"PEROXO_CHAT_ADDR="+addr,
-		"PEROXO_CHAT_DATA_DIR="+t.TempDir(),
-	)
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	url := "http://" + addr
-	waitHealthy(t, url)
-	return url
+	env := append(os.Environ(), "PEROXO_CHAT_DATA_DIR="+t.TempDir())
+	return serve(t, chatsvcBinary, nil, env, "PEROXO_CHAT_ADDR")
 }
 
-// waitHealthy polls url's /healthz until it answers, because a started
-// process gives no other signal that it listens.
-func waitHealthy(t testing.TB, url string) {
+// serve starts binary with env plus addrVariable set to a free loopback
+// address and returns its URL once /healthz answers. A free port can be
+// taken by another process before the service binds it, so a start whose
+// process exits early is retried on a new port, up to three times.
+func serve(t testing.TB, binary string, args, env []string, addrVariable string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	var output bytes.Buffer
+	for range 3 {
+		addr := freeAddr(t)
+		command := exec.Command(binary, args...)
+		command.Env = append(env, addrVariable+"="+addr)
+		output.Reset()
+		command.Stdout, command.Stderr = &output, &output
+		if err := command.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() {
+			_ = command.Wait()
+			close(exited)
+		}()
+		url := "http://" + addr
+		if waitHealthy(url, exited) {
+			t.Cleanup(func() {
+				_ = command.Process.Signal(os.Interrupt)
+				<-exited
+			})
+			return url
+		}
+		_ = command.Process.Kill()
+		<-exited
+	}
+	t.Fatalf("%s did not start:\n%s", filepath.Base(binary), output.String())
+	return ""
+}
+
+// waitHealthy polls url's /healthz, because a started process gives no
+// other signal that it listens. It returns false when the process exits
+// or 30 seconds pass first.
+func waitHealthy(url string, exited <-chan struct{}) bool {
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		response, err := http.Get(url + "/healthz")
 		if err == nil {
 			response.Body.Close()
 			if response.StatusCode == http.StatusOK {
-				return
+				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("%s did not become healthy", url)
+	return false
 }
 
 // token issues a user token through POST /generate-user-token.
@@ -219,20 +241,34 @@ func testConfig(t testing.TB, authURL string, overrides map[string]string) confi
 	return cfg
 }
 
-// startGateway runs a gateway node the way cmd/gateway does.
-func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+// startNATS runs an embedded NATS server with JetStream in dir.
+func startNATS(t testing.TB, dir string) string {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	embedded, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{
-		ListenAddr: cfg.NATSListenAddr,
-		StoreDir:   cfg.DataDir,
-		ServerName: "gateway-test-" + cfg.NodeID,
-	}, logger)
+		ListenAddr: "127.0.0.1:0",
+		StoreDir:   dir,
+		ServerName: "gateway-test",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { embedded.Close() })
-	conn, err := natsconn.Connect(embedded.ClientURL(), "gateway-test", logger)
+	return embedded.ClientURL()
+}
+
+// startGateway runs a gateway node with its own embedded NATS server, the
+// way cmd/gateway does by default.
+func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
+	t.Helper()
+	return startGatewayOn(t, cfg, startNATS(t, cfg.DataDir))
+}
+
+// startGatewayOn runs a gateway node on the NATS server at natsURL, which
+// several nodes may share.
+func startGatewayOn(t testing.TB, cfg config.Config, natsURL string) *gatewayNode {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	conn, err := natsconn.Connect(natsURL, "gateway-test", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +327,9 @@ func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
 	return &gatewayNode{url: server.URL, registry: registry}
 }
 
-// counter returns the value of a counter or gauge series in the node's
-// registry; labels are name=value pairs.
+// counter returns the value of a counter or gauge series, or the sample
+// count of a histogram, in the node's registry. labels are name, value
+// pairs.
 func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := g.registry.Gather()
@@ -318,6 +355,9 @@ func (g *gatewayNode) counter(t testing.TB, name string, labels ...string) float
 			}
 			if metric.GetCounter() != nil {
 				return metric.GetCounter().GetValue()
+			}
+			if metric.GetHistogram() != nil {
+				return float64(metric.GetHistogram().GetSampleCount())
 			}
 			return metric.GetGauge().GetValue()
 		}

@@ -67,7 +67,8 @@ type Config struct {
 	// NATSClusterName joins the embedded NATS server to a cluster of that
 	// name; empty runs it alone.
 	NATSClusterName string `env:"PEROXO_GATEWAY_NATS_CLUSTER_NAME"`
-	// NATSClusterAddr is where the embedded server accepts cluster routes.
+	// NATSClusterAddr is the listen address for routes from other cluster
+	// members.
 	NATSClusterAddr string `env:"PEROXO_GATEWAY_NATS_CLUSTER_ADDR" envDefault:"127.0.0.1:6222"`
 	// NATSRoutes are the other cluster members' route URLs.
 	NATSRoutes []string `env:"PEROXO_GATEWAY_NATS_ROUTES" envSeparator:","`
@@ -269,9 +270,11 @@ func (l *Limits) Validate() error {
 	for _, origin := range l.AllowedOrigins {
 		parsed, err := url.Parse(origin)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") ||
-			parsed.Host == "" || parsed.Path != "" || parsed.RawQuery != "" {
+			parsed.Host == "" || parsed.Path != "" || parsed.RawQuery != "" ||
+			strings.ContainsAny(parsed.Host, "*?") {
 			return config.Invalid("PEROXO_GATEWAY_ALLOWED_ORIGINS", origin,
-				"each origin must be scheme://host[:port], e.g. https://chat.example.com")
+				"each origin must be an exact scheme://host[:port] without wildcards, "+
+					"e.g. https://chat.example.com")
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-// Package history answers the WebSocket history requests through the chat
+// Package history serves the WebSocket history requests through the chat
 // service's Connect API and enforces who may read what. A [Service] holds
 // no state of its own and is safe for concurrent use; its calls block, so
 // sessions run them off their read loops.
@@ -17,7 +17,7 @@ import (
 	"github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1/chatv1connect"
 )
 
-// Service answers history requests.
+// Service serves history requests through the chat service.
 type Service struct {
 	client chatv1connect.ChatServiceClient
 	logger *slog.Logger

@@ -76,7 +76,9 @@ func authenticate(writer http.ResponseWriter, request *http.Request, verifier Ve
 func writeJSON(writer http.ResponseWriter, status int, value any) {
 	writer.Header().Set("Content-Type", "application/json")
 	writer.WriteHeader(status)
-	_ = json.NewEncoder(writer).Encode(value)
+	encoder := json.NewEncoder(writer)
+	encoder.SetEscapeHTML(false)
+	_ = encoder.Encode(value)
 }
 
 func writeError(writer http.ResponseWriter, status int, message string) {

@@ -88,9 +88,10 @@ type Bus struct {
 	recent      *recentIDs
 	presenceSub *nats.Subscription
 
-	mu    sync.Mutex
-	users map[userKey][]*nats.Subscription
-	rooms map[roomKey]*nats.Subscription
+	mu     sync.Mutex
+	users  map[userKey][]*nats.Subscription
+	rooms  map[roomKey]*nats.Subscription
+	closed bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -192,6 +193,7 @@ func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
 		var errs []error
 		b.mu.Lock()
+		b.closed = true
 		for key, subs := range b.users {
 			for _, sub := range subs {
 				errs = append(errs, ignoreClosed(sub.Unsubscribe()))
@@ -211,6 +213,9 @@ func (b *Bus) Close() error {
 	})
 	return b.closeErr
 }
+
+// errClosed is returned by the Subscribe methods after Close.
+var errClosed = errors.New("nats bus is closed")
 
 func ignoreClosed(err error) error {
 	if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrBadSubscription) {

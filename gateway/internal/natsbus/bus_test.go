@@ -537,3 +537,28 @@ func TestBusRunCreatesStreams(t *testing.T) {
 			options.Stream.DuplicateWindow)
 	}
 }
+
+func TestBusCloseAnnouncesUsersOffline(t *testing.T) {
+	nats := startNATS(t, "127.0.0.1:0", t.TempDir())
+	// A TTL far beyond the wait below rules out expiry as the cause.
+	optionsA := testOptions("node-a")
+	optionsA.PresenceTTL = time.Hour
+	nodeA := startNode(t, nats.ClientURL(), optionsA)
+	nodeB := startNode(t, nats.ClientURL(), testOptions("node-b"))
+	nodeB.bus.SetOnline(project, "bob", true)
+	waitPresence(t, nodeA, "bob", eventsv1.PresenceStatus_PRESENCE_STATUS_ONLINE)
+
+	if err := nodeB.bus.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := nodeB.bus.SubscribeUser(project, "bob"); err == nil {
+		t.Error("SubscribeUser after Close succeeded")
+	}
+	event := waitPresence(t, nodeA, "bob", eventsv1.PresenceStatus_PRESENCE_STATUS_OFFLINE)
+	if event.GetOriginNode() != "node-b" {
+		t.Errorf("offline origin_node = %q, want node-b", event.GetOriginNode())
+	}
+	if got := onlineUsers(t, nodeA, project); len(got) != 0 {
+		t.Errorf("OnlineUsers after node B closed = %v, want none", got)
+	}
+}

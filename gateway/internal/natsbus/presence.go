@@ -37,8 +37,8 @@ import (
 // the cluster, and expired entries are removed every HeartbeatInterval.
 // Heartbeats are split into messages of at most heartbeatChunk users, so
 // their size stays far below the NATS payload limit. Request/reply queries
-// were not chosen because an answer would have to wait for the slowest or
-// a dead node, and the number of nodes is not known in advance.
+// were not chosen because each query would wait for the slowest or a dead
+// node, and the number of nodes is not known in advance.
 const (
 	presenceRoot     = "presence"
 	presenceSubjects = presenceRoot + ".>"

@@ -10,11 +10,14 @@ import (
 
 // SubscribeUser starts live delivery of the direct messages that user
 // receives or sends on other nodes, so all of the user's local sessions
-// get them. It is idempotent.
+// get them. It is idempotent and fails after Close.
 func (b *Bus) SubscribeUser(project, user string) error {
 	key := userKey{project: project, user: user}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
 	if _, ok := b.users[key]; ok {
 		return nil
 	}
@@ -48,11 +51,14 @@ func (b *Bus) UnsubscribeUser(project, user string) error {
 }
 
 // SubscribeRoom starts live delivery of the room's messages published on
-// other nodes. It is idempotent.
+// other nodes. It is idempotent and fails after Close.
 func (b *Bus) SubscribeRoom(project, room string) error {
 	key := roomKey{project: project, room: room}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
 	if _, ok := b.rooms[key]; ok {
 		return nil
 	}

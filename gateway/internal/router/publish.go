@@ -30,6 +30,11 @@ func (r *Router) enqueuePublish(client Client, event *eventsv1.ChatEvent) {
 // publishLoop is one publisher worker. It calls the blocking Bus.Publish
 // off the router goroutine and sends the MessageAck straight to the
 // sender's queue.
+//
+// NOTE: jobs still queued when the router stops are dropped without an ack.
+// Their messages were delivered live but may be missing from the event log;
+// a client that resends after reconnecting gets a new message id, because
+// the recent-id cache lives in memory.
 func (r *Router) publishLoop(ctx context.Context) {
 	for {
 		select {

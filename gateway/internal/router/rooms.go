@@ -97,6 +97,9 @@ func (r *Router) join(ctx context.Context, client Client, roomID string) {
 		}
 		r.rooms[key] = current
 		r.roomGroup.Go(func() { _ = current.actor.Run(ctx) })
+		// NOTE: SubscribeRoom returns before the NATS server has the
+		// subscription, so a message posted on another node in that moment
+		// reaches this node's members only through room history.
 		if err := r.bus.SubscribeRoom(key.project, key.room); err != nil {
 			r.logger.Error("subscribe to room failed; messages from other nodes "+
 				"will not reach this room live", "err", err,

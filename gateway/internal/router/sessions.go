@@ -105,6 +105,9 @@ func (r *Router) unregister(client Client) {
 
 // sendPresence tells up to Settings.PresenceFanoutMax local sessions of
 // project, other than the user's own, that user changed status.
+//
+// NOTE: each node reports its own first and last session of a user, so a
+// user with sessions on two nodes can produce repeated Online frames.
 func (r *Router) sendPresence(project, user, status string) {
 	users := r.projectUsers[project]
 	if len(users) == 0 {
