@@ -54,8 +54,8 @@ type cqlMessageKey struct {
 // counts it, because every write of the id starts after that read.
 //
 // NOTE: concurrent appends of one new id with different content store one
-// row per table, but each table keeps the copy of the write with the later
-// server time, so the tables may then disagree. Appends from the event log
+// row per table, but each cell keeps the value of the write with the later
+// server time, so a row may mix the two copies. Appends from the event log
 // always carry the same copy of an id.
 //
 // NOTE: after a failed call, a retry counts the messages whose
@@ -82,10 +82,12 @@ func (s *CQL) Append(ctx context.Context, messages []Message) (AppendResult, err
 	// message sits in a bucket that paging cannot find. messages_by_id goes
 	// before it too, so that a retry of a call that fails later finds the
 	// stored copy and rewrites it.
-	first := append(s.bucketWrites(unique), byIDWrites(fresh)...)
+	first, indexed := s.bucketWrites(unique)
+	first = append(first, byIDWrites(fresh)...)
 	if err := s.runWrites(ctx, first); err != nil {
 		return AppendResult{}, err
 	}
+	s.indexed.add(indexed)
 	second, err := listWrites(unique)
 	if err != nil {
 		return AppendResult{}, err
@@ -209,17 +211,22 @@ type cqlPartition struct {
 }
 
 // bucketWrites returns one channel_buckets row for each bucket that
-// messages touch. The rows of one channel share a partition.
-func (s *CQL) bucketWrites(messages []Message) []cqlWrite {
+// messages touch and that s.indexed does not contain, and those buckets.
+// The rows of one channel share a partition.
+func (s *CQL) bucketWrites(messages []Message) ([]cqlWrite, []cqlPartition) {
 	seen := make(map[cqlPartition]bool)
-	var writes []cqlWrite
+	var (
+		writes     []cqlWrite
+		partitions []cqlPartition
+	)
 	for _, message := range messages {
 		channel := message.Channel
 		partition := cqlPartition{channel, s.bucketOf(message.ID)}
-		if seen[partition] {
+		if seen[partition] || s.indexed.contains(partition) {
 			continue
 		}
 		seen[partition] = true
+		partitions = append(partitions, partition)
 		writes = append(writes, cqlWrite{
 			partition: channel,
 			target:    "bucket index of channel " + channel.ID,
@@ -228,7 +235,7 @@ func (s *CQL) bucketWrites(messages []Message) []cqlWrite {
 				partition.bucket},
 		})
 	}
-	return writes
+	return writes, partitions
 }
 
 func (s *CQL) messageWrites(messages []Message) []cqlWrite {
