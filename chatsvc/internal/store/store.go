@@ -60,8 +60,8 @@ type Message struct {
 
 // AppendResult counts the outcome of one [Store.Append] call. Every
 // message of the call is counted once, in one of the two fields. The
-// counts are exact for calls that do not overlap in time; see
-// [Store.Append] for overlapping calls.
+// counts are exact for calls that do not overlap in time. [Store.Append]
+// describes overlapping calls.
 type AppendResult struct {
 	// Appended is the number of messages whose id was not stored when the
 	// call started and not repeated earlier in the call.
@@ -113,8 +113,8 @@ type Store interface {
 	// message whose id is already stored is counted as a duplicate and
 	// the stored copy is kept. It also moves the last message of each
 	// touched conversation and room forward, never backward. Concurrent
-	// calls with the same new id store it once, but more than one of them
-	// may count it as appended; at least one of them does. A retry of a
+	// calls with the same new id store it once. More than one of them may
+	// count it as appended, and at least one of them does. A retry of a
 	// failed call completes what the failed call stored in part and may
 	// count those messages as duplicates.
 	Append(ctx context.Context, messages []Message) (AppendResult, error)

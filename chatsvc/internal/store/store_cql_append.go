@@ -69,8 +69,9 @@ func (s *CQL) Append(ctx context.Context, messages []Message) (AppendResult, err
 	}
 	var fresh []Message
 	for i, message := range unique {
-		if copy, ok := stored[cqlMessageKey{message.Channel.ProjectID, message.ID}]; ok {
-			unique[i] = copy
+		key := cqlMessageKey{message.Channel.ProjectID, message.ID}
+		if storedCopy, ok := stored[key]; ok {
+			unique[i] = storedCopy
 			result.Duplicates++
 			continue
 		}
@@ -268,8 +269,8 @@ type cqlListEntry struct {
 }
 
 // listWrites returns, for each conversation side and room that messages
-// touch, a write of only the newest of those messages; older ones would
-// lose to it anyway. The write time comes from the message id, see
+// touch, a write of only the newest of those messages, because older ones
+// would lose to it anyway. The write time comes from the message id, see
 // [cqlWriteTime].
 func listWrites(messages []Message) ([]cqlWrite, error) {
 	newest := make(map[cqlListKey]cqlListEntry)
