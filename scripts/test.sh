@@ -10,9 +10,13 @@ service_env="$(./scripts/services/up.sh)"
 eval "$service_env"
 export PEROXO_TEST_REQUIRE_SERVICES=1
 
-status=0
+failed=()
 for module in platform schemas gateway authsvc chatsvc consumer deploy bench e2e; do
   echo "== go test -race ./... in $module"
-  (cd "$module" && go test -race -count=1 -timeout 20m ./...) || status=1
+  (cd "$module" && go test -race -count=1 -timeout 20m ./...) || failed+=("$module")
 done
-exit "$status"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED modules: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all modules passed"

@@ -32,6 +32,9 @@ func (s *Service) Register(
 		// Replies are a few hundred bytes; compressing them costs more CPU
 		// (a gzip writer per call) than it saves on the wire.
 		connect.WithCompressMinBytes(minCompressBytes),
+		// The same cap as the JSON routes: no valid request comes close, and
+		// an unbounded body would let anyone exhaust the service's memory.
+		connect.WithReadMaxBytes(MaxBodyBytes),
 	)
 	mux.Handle(authv1connect.NewAuthServiceHandler(connectService{service: s}, options))
 	mux.Handle(grpchealth.NewHandler(healthChecker{ready: ready}, options))

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -282,5 +283,28 @@ func TestIssueRejectsOversizedBody(t *testing.T) {
 	}
 	if !strings.Contains(reply.text("error"), "exceeds") {
 		t.Errorf("error %q does not mention the size limit", reply.text("error"))
+	}
+}
+
+func TestConnectRejectsOversizeRequest(t *testing.T) {
+	server := startServer(t, serverConfig{})
+	body := `{"userToken":"` + strings.Repeat("a", 2*MaxBodyBytes) + `"}`
+	request, err := http.NewRequest(http.MethodPost,
+		server.URL+"/peroxo.auth.v1.AuthService/VerifyUserToken", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	request.Header.Set("Content-Type", "application/json")
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatalf("post oversize request: %v", err)
+	}
+	defer response.Body.Close()
+	reply, _ := io.ReadAll(response.Body)
+	// A well-formed token field of the wrong form would get invalid_argument;
+	// resource_exhausted shows the size cap rejected the body first.
+	if !strings.Contains(string(reply), "resource_exhausted") {
+		t.Errorf("reply to a %d-byte body = %d %s, want resource_exhausted",
+			len(body), response.StatusCode, reply)
 	}
 }

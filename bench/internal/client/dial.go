@@ -109,7 +109,7 @@ func classifyDialError(err error, response *http.Response) error {
 }
 
 // redactedError is an error whose message has the user token removed. It
-// unwraps to the original so errors.Is still sees the cause.
+// unwraps to the original, so errors.Is still matches the cause.
 type redactedError struct {
 	message string
 	cause   error

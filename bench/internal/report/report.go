@@ -53,9 +53,11 @@ type Report struct {
 }
 
 // Memory is the gateway's memory before and after a scenario opened its
-// connections, from the gateway's /metrics, and the growth per connection.
+// connections, from the gateway's /metrics, and the growth per connection
+// still open when the memory was read.
 type Memory struct {
 	Connections       int     `json:"connections"`
+	GatewayActive     float64 `json:"gateway_active_delta"`
 	RSSBefore         float64 `json:"rss_before_bytes"`
 	RSSAfter          float64 `json:"rss_after_bytes"`
 	RSSPerConn        float64 `json:"rss_per_conn_bytes"`
@@ -124,6 +126,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 	if r.Memory != nil {
 		m := r.Memory
+		row("connections measured", "%d open (gateway counts %.0f more active)",
+			m.Connections, m.GatewayActive)
 		row("gateway RSS", "%.1f MiB -> %.1f MiB, %.1f KiB per connection",
 			m.RSSBefore/(1<<20), m.RSSAfter/(1<<20), m.RSSPerConn/1024)
 		row("gateway heap in use", "%.1f MiB -> %.1f MiB, %.1f KiB per connection",

@@ -15,7 +15,7 @@ import (
 // probeInterval is how often a warm-up probe is resent until it arrives.
 const probeInterval = 250 * time.Millisecond
 
-// runDM connects Pairs pairs of users, pair i in tenant i mod Tenants; each
+// runDM connects Pairs pairs of users, pair i in tenant i mod Tenants. Each
 // user sends DMs to the other at Rate messages per second over all users. It measures delivery latency at
 // the recipient and Persisted ack latency at the sender, both from the
 // message's due time.

@@ -44,9 +44,16 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if active, ok := after[metricWSActive]; ok && int(active-before[metricWSActive]) < len(members) {
-		r.logger.Warn("gateway counts fewer new connections than were opened",
-			"opened", len(members), "active_before", before[metricWSActive], "active_after", active)
+	// Connections the gateway closed before the second scrape no longer
+	// hold memory, so the growth is divided by the connections still open.
+	open := len(members) - int(r.disconnects.Load())
+	if open < 1 {
+		return nil, fmt.Errorf("measure idle memory: the gateway closed all %d connections; %s",
+			len(members), r.errorSummary())
+	}
+	if open < len(members) {
+		r.logger.Warn("gateway closed connections before the memory was read",
+			"opened", len(members), "open", open)
 	}
 	for _, name := range []string{metricRSS, metricHeapInuse, metricGoSys} {
 		if _, ok := after[name]; !ok {
@@ -54,10 +61,11 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 		}
 	}
 
-	n := float64(len(members))
+	n := float64(open)
 	rep := r.baseReport(len(members))
 	rep.Memory = &report.Memory{
-		Connections:       len(members),
+		Connections:       open,
+		GatewayActive:     after[metricWSActive] - before[metricWSActive],
 		RSSBefore:         before[metricRSS],
 		RSSAfter:          after[metricRSS],
 		RSSPerConn:        (after[metricRSS] - before[metricRSS]) / n,

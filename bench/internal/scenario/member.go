@@ -35,7 +35,7 @@ type member struct {
 	acksFailed    atomic.Int64
 	probes        atomic.Int64 // distinct senders whose probe arrived
 	joined        atomic.Bool
-	ended         atomic.Pointer[string] // how the gateway ended the connection, if it did
+	ended         atomic.Pointer[string] // close status the gateway sent, if it closed the connection
 	firstProbe    chan struct{}          // closed when the first probe arrives
 
 	windows    map[int]*report.Window

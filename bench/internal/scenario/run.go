@@ -264,10 +264,7 @@ func (r *run) waitReaders() { r.readers.Wait() }
 func (r *run) errorSummary() string {
 	r.errorsMu.Lock()
 	defer r.errorsMu.Unlock()
-	if len(r.errorFrames) == 0 {
-		return "no error frames"
-	}
-	return fmt.Sprintf("error frames by code: %v", r.errorFrames)
+	return fmt.Sprintf("error frames by code: %v, closes by status: %v", r.errorFrames, r.closes)
 }
 
 func (r *run) countErrorFrame(code string) {

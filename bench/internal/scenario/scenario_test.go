@@ -92,6 +92,12 @@ func TestIdleReportsMemoryPerConnection(t *testing.T) {
 	if rep.Memory == nil {
 		t.Fatal("Memory = nil")
 	}
+	if rep.Memory.Connections != 10 {
+		t.Errorf("Memory.Connections = %d, want 10", rep.Memory.Connections)
+	}
+	if rep.Memory.GatewayActive != 10 {
+		t.Errorf("Memory.GatewayActive = %v, want 10", rep.Memory.GatewayActive)
+	}
 	if rep.Memory.RSSPerConn != 1000 {
 		t.Errorf("RSSPerConn = %v, want 1000", rep.Memory.RSSPerConn)
 	}

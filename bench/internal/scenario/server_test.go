@@ -80,7 +80,7 @@ func (s *protocolServer) serveWebSocket(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	// Counted before the upgrade completes, so a client that reads the
-	// metrics right after its dial returned sees its connection.
+	// metrics right after its dial returned finds its connection counted.
 	s.active.Add(1)
 	defer s.active.Add(-1)
 	conn, err := websocket.Accept(w, r, nil)

@@ -58,11 +58,16 @@ type Message struct {
 	TimestampMS int64
 }
 
-// AppendResult counts the outcome of one [Store.Append] call.
+// AppendResult counts the outcome of one [Store.Append] call. Every
+// message of the call is counted once, in one of the two fields. The
+// counts are exact for calls that do not overlap in time. [Store.Append]
+// describes overlapping calls.
 type AppendResult struct {
-	// Appended is the number of messages this call stored.
+	// Appended is the number of messages whose id was not stored when the
+	// call started and not repeated earlier in the call.
 	Appended int
-	// Duplicates is the number of messages whose id was already stored.
+	// Duplicates is the number of the other messages: ids already stored,
+	// and repeats within the call.
 	Duplicates int
 }
 
@@ -107,7 +112,11 @@ type Store interface {
 	// Append stores messages, idempotently by (project, message id): a
 	// message whose id is already stored is counted as a duplicate and
 	// the stored copy is kept. It also moves the last message of each
-	// touched conversation and room forward, never backward.
+	// touched conversation and room forward, never backward. Concurrent
+	// calls with the same new id store it once. More than one of them may
+	// count it as appended, and at least one of them does. A retry of a
+	// failed call completes what the failed call stored in part and may
+	// count those messages as duplicates.
 	Append(ctx context.Context, messages []Message) (AppendResult, error)
 	// History returns a channel's messages older than the cursor, newest
 	// first.

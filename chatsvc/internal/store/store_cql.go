@@ -40,13 +40,15 @@ type CQLConfig struct {
 
 var keyspacePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
 
-// CQL is the [Store] on ScyllaDB or Cassandra. The gocql session it owns
-// is safe for concurrent use, and CQL keeps no other mutable state.
+// CQL is the [Store] on ScyllaDB or Cassandra. It owns a gocql session,
+// which is safe for concurrent use, and the cache of written bucket index
+// rows, which locks itself.
 type CQL struct {
 	session          *gocql.Session
 	keyspace         string
 	bucketMS         int64
 	writeConcurrency int
+	indexed          *indexCache
 	closeOnce        sync.Once
 }
 
@@ -96,6 +98,7 @@ func OpenCQL(ctx context.Context, cfg CQLConfig) (*CQL, error) {
 		keyspace:         cfg.Keyspace,
 		bucketMS:         cfg.Bucket.Milliseconds(),
 		writeConcurrency: concurrency,
+		indexed:          newIndexCache(cqlIndexCacheSize),
 	}, nil
 }
 
@@ -114,8 +117,8 @@ func newCluster(cfg CQLConfig, consistency gocql.Consistency, keyspace string) *
 		gocql.RoundRobinHostPolicy(), gocql.ShuffleReplicas())
 	// gocql retries only queries marked idempotent. Every write here is:
 	// upserts of identical values, list updates with a write time taken
-	// from the message, and the IF NOT EXISTS claim, whose retry after a
-	// lost reply reads as a duplicate and rewrites the same copy.
+	// from the message, and the IF NOT EXISTS of the bucket setting, whose
+	// retry after a lost reply reads the value it wrote.
 	cluster.DefaultIdempotence = true
 	cluster.RetryPolicy = &gocql.ExponentialBackoffRetryPolicy{
 		NumRetries: 3,

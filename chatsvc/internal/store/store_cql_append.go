@@ -5,25 +5,17 @@ import (
 	"context"
 	"fmt"
 
-	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 )
 
-// cqlBatchBytes bounds the content of one unlogged batch. The batches here
-// stay within one partition, which Cassandra and ScyllaDB apply as one
-// mutation and exempt from batch_size_fail_threshold. The bound keeps that
-// mutation small, so one append of long messages never becomes a
-// multi-megabyte write.
-const cqlBatchBytes = 48 << 10
-
-// cqlBatchRows bounds the rows of one unlogged batch.
-const cqlBatchRows = 100
-
 const (
-	cqlClaim = `INSERT INTO messages_by_id (project_id, message_id, kind, channel_id,
+	cqlSelectStored = `SELECT message_id, kind, channel_id, client_message_id, sender_id,
+		recipient_id, content, ts FROM messages_by_id
+		WHERE project_id = ? AND message_id IN ?`
+	cqlInsertByID = `INSERT INTO messages_by_id (project_id, message_id, kind, channel_id,
 		client_message_id, sender_id, recipient_id, content, ts)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cqlInsertBucket = `INSERT INTO channel_buckets (project_id, kind, channel_id, bucket)
 		VALUES (?, ?, ?, ?)`
 	cqlInsertMessage = `INSERT INTO messages (project_id, kind, channel_id, bucket,
@@ -35,91 +27,183 @@ const (
 		VALUES (?, ?, ?) USING TIMESTAMP ?`
 )
 
+// cqlMaxInValues bounds the ids of one IN query. ScyllaDB rejects a
+// query with more partition keys than max_partition_key_restrictions_per_query,
+// 100 by default.
+const cqlMaxInValues = 100
+
+// cqlMessageKey identifies a stored message: ids are unique per project.
+type cqlMessageKey struct {
+	projectID string
+	id        uuid.UUID
+}
+
 // Append stores messages. See [Store.Append].
 //
-// Each message is first claimed in messages_by_id with INSERT ... IF NOT
-// EXISTS, a lightweight transaction, so concurrent appends of one id count
-// it once. Then the claimed copies are written to the bucket index, the
-// messages table and the conversation and room lists. A duplicate writes
-// the stored copy again instead of its own: this completes an earlier
-// append that failed after its claim, and keeps the stored copy unchanged.
+// It runs no lightweight transaction. It reads which ids messages_by_id
+// already holds, one IN query per project and per 100 ids, and replaces each
+// such message by its stored copy. Then it writes, with plain upserts,
+// the bucket index and the messages_by_id rows of new messages, and after
+// them the messages table and the conversation and room lists. Upserts
+// are idempotent by primary key, so concurrent appends of one id store one
+// row. Writing a duplicate's stored copy again completes an earlier append
+// that failed after its messages_by_id row, and changes nothing otherwise.
 //
-// NOTE: after a failed call, a retry counts the messages that the failed
-// call claimed as duplicates, so the counts of the two calls together may
-// show fewer appended messages than were stored.
+// The counts come from the read, so two calls that overlap in time may
+// both count an id as appended. The call whose read finishes first always
+// counts it, because every write of the id starts after that read.
+//
+// NOTE: concurrent appends of one new id with different content store one
+// row per table, but each cell keeps the value of the write with the later
+// server time, so a row may mix the two copies. Appends from the event log
+// always carry the same copy of an id.
+//
+// NOTE: after a failed call, a retry counts the messages whose
+// messages_by_id row the failed call wrote as duplicates, so the counts of
+// the two calls together may show fewer appended messages than were stored.
 func (s *CQL) Append(ctx context.Context, messages []Message) (AppendResult, error) {
-	stored := make([]Message, len(messages))
-	fresh := make([]bool, len(messages))
-	group, groupCtx := errgroup.WithContext(ctx)
-	group.SetLimit(s.writeConcurrency)
-	for i, message := range messages {
-		group.Go(func() error {
-			var err error
-			stored[i], fresh[i], err = s.claim(groupCtx, message)
-			return err
-		})
-	}
-	if err := group.Wait(); err != nil {
+	unique, result := uniqueMessages(messages)
+	stored, err := s.readStored(ctx, unique)
+	if err != nil {
 		return AppendResult{}, err
 	}
-	if err := s.project(ctx, stored); err != nil {
-		return AppendResult{}, err
-	}
-	var result AppendResult
-	for _, isFresh := range fresh {
-		if isFresh {
-			result.Appended++
-		} else {
+	var fresh []Message
+	for i, message := range unique {
+		key := cqlMessageKey{message.Channel.ProjectID, message.ID}
+		if storedCopy, ok := stored[key]; ok {
+			unique[i] = storedCopy
 			result.Duplicates++
+			continue
 		}
+		fresh = append(fresh, message)
+		result.Appended++
+	}
+
+	// The bucket index goes before the messages table so that no stored
+	// message sits in a bucket that paging cannot find. messages_by_id goes
+	// before it too, so that a retry of a call that fails later finds the
+	// stored copy and rewrites it.
+	first, indexed := s.bucketWrites(unique)
+	first = append(first, byIDWrites(fresh)...)
+	if err := s.runWrites(ctx, first); err != nil {
+		return AppendResult{}, err
+	}
+	s.indexed.add(indexed)
+	second, err := listWrites(unique)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	second = append(s.messageWrites(unique), second...)
+	if err := s.runWrites(ctx, second); err != nil {
+		return AppendResult{}, err
 	}
 	return result, nil
 }
 
-// claim inserts message into messages_by_id unless its id is stored. It
-// returns the stored copy and whether this call stored it.
-func (s *CQL) claim(ctx context.Context, message Message) (Message, bool, error) {
-	channel := message.Channel
-	existing := make(map[string]any)
-	applied, err := s.session.Query(cqlClaim, channel.ProjectID, message.ID[:],
-		int8(channel.Kind), channel.ID, message.ClientMessageID, message.SenderID,
-		message.RecipientID, message.Content, message.TimestampMS).
-		MapScanCASContext(ctx, existing)
-	if err != nil {
-		return Message{}, false, fmt.Errorf("claim message %s: %w", message.ID, err)
+// uniqueMessages returns the first message of each (project, id) in
+// messages, and counts the later ones as duplicates.
+func uniqueMessages(messages []Message) ([]Message, AppendResult) {
+	seen := make(map[cqlMessageKey]bool, len(messages))
+	unique := make([]Message, 0, len(messages))
+	var result AppendResult
+	for _, message := range messages {
+		key := cqlMessageKey{message.Channel.ProjectID, message.ID}
+		if seen[key] {
+			result.Duplicates++
+			continue
+		}
+		seen[key] = true
+		unique = append(unique, message)
 	}
-	if applied {
-		return message, true, nil
-	}
-	kind, _ := existing["kind"].(int8)
-	channelID, _ := existing["channel_id"].(string)
-	clientMessageID, _ := existing["client_message_id"].(string)
-	sender, _ := existing["sender_id"].(string)
-	recipient, _ := existing["recipient_id"].(string)
-	content, _ := existing["content"].(string)
-	timestamp, _ := existing["ts"].(int64)
-	return Message{
-		Channel:         Channel{ProjectID: channel.ProjectID, Kind: Kind(kind), ID: channelID},
-		ID:              message.ID,
-		ClientMessageID: clientMessageID,
-		SenderID:        sender,
-		RecipientID:     recipient,
-		Content:         content,
-		TimestampMS:     timestamp,
-	}, false, nil
+	return unique, result
 }
 
-// project writes claimed messages to the bucket index, then the messages
-// table, then the lists. The index goes first so that no stored message
-// sits in a bucket that paging cannot find.
-func (s *CQL) project(ctx context.Context, messages []Message) error {
-	if err := s.writeBuckets(ctx, messages); err != nil {
-		return err
+// readStored returns the stored copies of the messages whose id
+// messages_by_id holds.
+func (s *CQL) readStored(ctx context.Context, messages []Message) (
+	map[cqlMessageKey]Message, error,
+) {
+	idsByProject := make(map[string][][]byte)
+	var projects []string
+	for _, message := range messages {
+		project := message.Channel.ProjectID
+		if _, ok := idsByProject[project]; !ok {
+			projects = append(projects, project)
+		}
+		idsByProject[project] = append(idsByProject[project], message.ID[:])
 	}
-	if err := s.writeMessages(ctx, messages); err != nil {
-		return err
+	type lookup struct {
+		projectID string
+		ids       [][]byte
 	}
-	return s.writeLists(ctx, messages)
+	var lookups []lookup
+	for _, project := range projects {
+		ids := idsByProject[project]
+		for start := 0; start < len(ids); start += cqlMaxInValues {
+			lookups = append(lookups,
+				lookup{project, ids[start:min(start+cqlMaxInValues, len(ids))]})
+		}
+	}
+
+	found := make([][]Message, len(lookups))
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.SetLimit(s.writeConcurrency)
+	for i, lookup := range lookups {
+		group.Go(func() error {
+			var err error
+			found[i], err = s.selectStored(groupCtx, lookup.projectID, lookup.ids)
+			return err
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return nil, err
+	}
+	stored := make(map[cqlMessageKey]Message)
+	for _, messages := range found {
+		for _, message := range messages {
+			stored[cqlMessageKey{message.Channel.ProjectID, message.ID}] = message
+		}
+	}
+	return stored, nil
+}
+
+func (s *CQL) selectStored(ctx context.Context, projectID string, ids [][]byte) (
+	[]Message, error,
+) {
+	iter := s.session.Query(cqlSelectStored, projectID, ids).IterContext(ctx)
+	var (
+		found   []Message
+		id      []byte
+		kind    int8
+		message = Message{Channel: Channel{ProjectID: projectID}}
+	)
+	for iter.Scan(&id, &kind, &message.Channel.ID, &message.ClientMessageID,
+		&message.SenderID, &message.RecipientID, &message.Content, &message.TimestampMS) {
+		message.ID = uuid.UUID(id)
+		message.Channel.Kind = Kind(kind)
+		found = append(found, message)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("read stored ids of project %s: %w", projectID, err)
+	}
+	return found, nil
+}
+
+func byIDWrites(messages []Message) []cqlWrite {
+	writes := make([]cqlWrite, 0, len(messages))
+	for _, message := range messages {
+		channel := message.Channel
+		writes = append(writes, cqlWrite{
+			partition: cqlMessageKey{channel.ProjectID, message.ID},
+			target:    "message " + message.ID.String(),
+			statement: cqlInsertByID,
+			values: []any{channel.ProjectID, message.ID[:], int8(channel.Kind), channel.ID,
+				message.ClientMessageID, message.SenderID, message.RecipientID,
+				message.Content, message.TimestampMS},
+			size: len(message.Content),
+		})
+	}
+	return writes
 }
 
 type cqlPartition struct {
@@ -127,88 +211,50 @@ type cqlPartition struct {
 	bucket  int64
 }
 
-func (s *CQL) writeBuckets(ctx context.Context, messages []Message) error {
+// bucketWrites returns one channel_buckets row for each bucket that
+// messages touch and that s.indexed does not contain, and those buckets.
+// The rows of one channel share a partition.
+func (s *CQL) bucketWrites(messages []Message) ([]cqlWrite, []cqlPartition) {
 	seen := make(map[cqlPartition]bool)
-	group, groupCtx := errgroup.WithContext(ctx)
-	group.SetLimit(s.writeConcurrency)
+	var (
+		writes     []cqlWrite
+		partitions []cqlPartition
+	)
 	for _, message := range messages {
-		partition := cqlPartition{message.Channel, s.bucketOf(message.ID)}
-		if seen[partition] {
+		channel := message.Channel
+		partition := cqlPartition{channel, s.bucketOf(message.ID)}
+		if seen[partition] || s.indexed.contains(partition) {
 			continue
 		}
 		seen[partition] = true
-		group.Go(func() error {
-			channel := partition.channel
-			err := s.session.Query(cqlInsertBucket, channel.ProjectID, int8(channel.Kind),
-				channel.ID, partition.bucket).ExecContext(groupCtx)
-			if err != nil {
-				return fmt.Errorf("index bucket %d of channel %s: %w",
-					partition.bucket, channel.ID, err)
-			}
-			return nil
+		partitions = append(partitions, partition)
+		writes = append(writes, cqlWrite{
+			partition: channel,
+			target:    "bucket index of channel " + channel.ID,
+			statement: cqlInsertBucket,
+			values: []any{channel.ProjectID, int8(channel.Kind), channel.ID,
+				partition.bucket},
 		})
 	}
-	return group.Wait()
+	return writes, partitions
 }
 
-// writeMessages groups rows by partition into unlogged batches. A batch
-// within one partition is applied as one mutation on one replica set, so it
-// costs one round trip instead of one per row.
-func (s *CQL) writeMessages(ctx context.Context, messages []Message) error {
-	byPartition := make(map[cqlPartition][]Message)
-	var order []cqlPartition
-	for _, message := range messages {
-		partition := cqlPartition{message.Channel, s.bucketOf(message.ID)}
-		if _, ok := byPartition[partition]; !ok {
-			order = append(order, partition)
-		}
-		byPartition[partition] = append(byPartition[partition], message)
-	}
-
-	group, groupCtx := errgroup.WithContext(ctx)
-	group.SetLimit(s.writeConcurrency)
-	for _, partition := range order {
-		for _, chunk := range chunkMessages(byPartition[partition]) {
-			group.Go(func() error {
-				return s.writeMessageBatch(groupCtx, partition.bucket, chunk)
-			})
-		}
-	}
-	return group.Wait()
-}
-
-func (s *CQL) writeMessageBatch(ctx context.Context, bucket int64, messages []Message) error {
-	batch := s.session.Batch(gocql.UnloggedBatch)
+func (s *CQL) messageWrites(messages []Message) []cqlWrite {
+	writes := make([]cqlWrite, 0, len(messages))
 	for _, message := range messages {
 		channel := message.Channel
-		batch.Query(cqlInsertMessage, channel.ProjectID, int8(channel.Kind), channel.ID,
-			bucket, message.ID[:], message.ClientMessageID, message.SenderID,
-			message.RecipientID, message.Content, message.TimestampMS)
+		bucket := s.bucketOf(message.ID)
+		writes = append(writes, cqlWrite{
+			partition: cqlPartition{channel, bucket},
+			target:    fmt.Sprintf("bucket %d of channel %s", bucket, channel.ID),
+			statement: cqlInsertMessage,
+			values: []any{channel.ProjectID, int8(channel.Kind), channel.ID, bucket,
+				message.ID[:], message.ClientMessageID, message.SenderID,
+				message.RecipientID, message.Content, message.TimestampMS},
+			size: len(message.Content),
+		})
 	}
-	if err := batch.ExecContext(ctx); err != nil {
-		return fmt.Errorf("write %d messages to bucket %d of channel %s: %w",
-			len(messages), bucket, messages[0].Channel.ID, err)
-	}
-	return nil
-}
-
-// chunkMessages splits one partition's messages into batches of at most
-// cqlBatchRows rows and about cqlBatchBytes of content. A single larger
-// message gets a batch of its own.
-func chunkMessages(messages []Message) [][]Message {
-	var chunks [][]Message
-	start, size := 0, 0
-	for i, message := range messages {
-		if i > start && (i-start == cqlBatchRows || size+len(message.Content) > cqlBatchBytes) {
-			chunks = append(chunks, messages[start:i])
-			start, size = i, 0
-		}
-		size += len(message.Content)
-	}
-	if start < len(messages) {
-		chunks = append(chunks, messages[start:])
-	}
-	return chunks
+	return writes
 }
 
 type cqlListKey struct {
@@ -222,13 +268,18 @@ type cqlListEntry struct {
 	peer    string
 }
 
-// writeLists writes, for each conversation side and room the batch
-// touches, only the newest message of the batch; older ones would lose to
-// it anyway.
-func (s *CQL) writeLists(ctx context.Context, messages []Message) error {
+// listWrites returns, for each conversation side and room that messages
+// touch, a write of only the newest of those messages, because older ones
+// would lose to it anyway. The write time comes from the message id, see
+// [cqlWriteTime].
+func listWrites(messages []Message) ([]cqlWrite, error) {
 	newest := make(map[cqlListKey]cqlListEntry)
+	var order []cqlListKey
 	offer := func(key cqlListKey, entry cqlListEntry) {
 		current, ok := newest[key]
+		if !ok {
+			order = append(order, key)
+		}
 		if !ok || uuidLess(current.message.ID, entry.message.ID) {
 			newest[key] = entry
 		}
@@ -245,31 +296,31 @@ func (s *CQL) writeLists(ctx context.Context, messages []Message) error {
 		}
 	}
 
-	group, groupCtx := errgroup.WithContext(ctx)
-	group.SetLimit(s.writeConcurrency)
-	for key, entry := range newest {
-		group.Go(func() error { return s.writeListEntry(groupCtx, key, entry) })
+	writes := make([]cqlWrite, 0, len(order))
+	for _, key := range order {
+		entry := newest[key]
+		cell, err := encodeLastMessage(entry.message, entry.peer)
+		if err != nil {
+			return nil, err
+		}
+		writeTime := cqlWriteTime(entry.message.ID)
+		write := cqlWrite{
+			// A user's conversations share a partition, and so do a
+			// project's rooms.
+			partition: cqlListKey{projectID: key.projectID, user: key.user},
+			target:    "last message of channel " + key.channelID,
+			size:      len(cell),
+		}
+		if key.user == "" {
+			write.statement = cqlUpsertRoom
+			write.values = []any{key.projectID, key.channelID, cell, writeTime}
+		} else {
+			write.statement = cqlUpsertConversation
+			write.values = []any{key.projectID, key.user, key.channelID, cell, writeTime}
+		}
+		writes = append(writes, write)
 	}
-	return group.Wait()
-}
-
-func (s *CQL) writeListEntry(ctx context.Context, key cqlListKey, entry cqlListEntry) error {
-	cell, err := encodeLastMessage(entry.message, entry.peer)
-	if err != nil {
-		return err
-	}
-	writeTime := cqlWriteTime(entry.message.ID)
-	var query *gocql.Query
-	if key.user == "" {
-		query = s.session.Query(cqlUpsertRoom, key.projectID, key.channelID, cell, writeTime)
-	} else {
-		query = s.session.Query(cqlUpsertConversation, key.projectID, key.user,
-			key.channelID, cell, writeTime)
-	}
-	if err := query.ExecContext(ctx); err != nil {
-		return fmt.Errorf("update last message of channel %s: %w", key.channelID, err)
-	}
-	return nil
+	return writes, nil
 }
 
 func uuidLess(a, b uuid.UUID) bool {

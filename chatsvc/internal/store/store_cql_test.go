@@ -56,15 +56,15 @@ func TestCQLRejectsChangedBucket(t *testing.T) {
 	}
 }
 
-// TestCQLDuplicateRepairsInterruptedAppend covers an append that stored
-// its claim in messages_by_id and failed before the other tables: the
-// retry is a duplicate, and it must still make the message readable.
+// TestCQLDuplicateRepairsInterruptedAppend covers an append that wrote
+// the messages_by_id row and failed before the other tables: the retry
+// is a duplicate, and it must still make the message readable.
 func TestCQLDuplicateRepairsInterruptedAppend(t *testing.T) {
 	store := openCQLForTest(t)
 	var clock testClock
 	message := directMessage(&clock, newProjectID(), "ab", "alice", "bob", baseTime)
-	if _, fresh, err := store.claim(context.Background(), message); err != nil || !fresh {
-		t.Fatalf("claim = fresh %t, err %v; expected a fresh claim", fresh, err)
+	if err := store.runWrites(context.Background(), byIDWrites([]Message{message})); err != nil {
+		t.Fatalf("write messages_by_id row: %v", err)
 	}
 
 	result := mustAppend(t, store, []Message{message})

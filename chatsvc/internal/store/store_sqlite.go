@@ -125,7 +125,9 @@ func openSQLiteDB(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Append stores messages in one transaction. See [Store.Append].
+// Append stores messages in one transaction. See [Store.Append]. Write
+// transactions run one at a time, so the counts are exact even for
+// concurrent calls.
 func (s *SQLite) Append(ctx context.Context, messages []Message) (AppendResult, error) {
 	var result AppendResult
 	tx, err := s.writer.BeginTx(ctx, nil)

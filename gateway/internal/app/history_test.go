@@ -76,6 +76,11 @@ func TestHistoryRequests(t *testing.T) {
 	alice.send("GetPaginatedMessages", map[string]any{"project_id": "peroxo_pj_other",
 		"conversation_id": conversation})
 	alice.expectError(int(wire.CodeForbiddenProject))
+	for _, frame := range []string{"GetPaginatedMessages", "SyncMessages"} {
+		alice.send(frame, map[string]any{"project_id": project,
+			"conversation_id": conversation, "message_id": newID()})
+		alice.expectError(int(wire.CodeUnknownCursor))
+	}
 
 	mallory := gateway.dial(t, authsvc.token(t, "mallory"), "mallory")
 	for _, frame := range []string{"GetPaginatedMessages", "SyncMessages"} {

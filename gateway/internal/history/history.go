@@ -5,6 +5,7 @@
 package history
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"log/slog"
@@ -55,7 +56,7 @@ func (s *Service) Answer(ctx context.Context, project, user string,
 			Limit:           pageSize(request.Limit),
 		}))
 		if err != nil {
-			return nil, s.unavailable(err)
+			return nil, s.chatError(err)
 		}
 		messages, err := directMessages(project, user, request.ConversationID,
 			response.Msg.GetMessages())
@@ -80,7 +81,7 @@ func (s *Service) Answer(ctx context.Context, project, user string,
 			Limit:          pageSize(request.Limit),
 		}))
 		if err != nil {
-			return nil, s.unavailable(err)
+			return nil, s.chatError(err)
 		}
 		messages, err := directMessages(project, user, request.ConversationID,
 			response.Msg.GetMessages())
@@ -102,7 +103,7 @@ func (s *Service) Answer(ctx context.Context, project, user string,
 			Limit:           pageSize(request.Limit),
 		}))
 		if err != nil {
-			return nil, s.unavailable(err)
+			return nil, s.chatError(err)
 		}
 		messages := make([]wire.HistoryMessage, 0, len(response.Msg.GetMessages()))
 		for _, message := range response.Msg.GetMessages() {
@@ -118,7 +119,7 @@ func (s *Service) Answer(ctx context.Context, project, user string,
 		response, err := s.client.ListConversations(ctx,
 			connect.NewRequest(&chatv1.ListConversationsRequest{ProjectId: project, UserId: user}))
 		if err != nil {
-			return nil, s.unavailable(err)
+			return nil, s.chatError(err)
 		}
 		list := make([]wire.ConversationSummary, 0, len(response.Msg.GetConversations()))
 		for _, item := range response.Msg.GetConversations() {
@@ -184,7 +185,22 @@ func forbiddenProject() error {
 		Message: "project_id must be the project of your token"}
 }
 
-func (s *Service) unavailable(err error) error {
+// chatError turns a failed chatsvc call into an Error frame. A cursor
+// that names no message and a request chatsvc rejects are the client's to
+// fix; anything else means history is unavailable and a retry may work.
+func (s *Service) chatError(err error) error {
+	switch connect.CodeOf(err) {
+	case connect.CodeNotFound:
+		return &wire.Error{Code: wire.CodeUnknownCursor,
+			Message: "message_id is not a message of this conversation or room"}
+	case connect.CodeInvalidArgument:
+		message := err.Error()
+		var connectErr *connect.Error
+		if errors.As(err, &connectErr) {
+			message = connectErr.Message()
+		}
+		return &wire.Error{Code: wire.CodeInvalidField, Message: message}
+	}
 	s.logger.Warn("chat service call failed", "err", err)
 	return &wire.Error{Code: wire.CodeHistoryUnavailable,
 		Message: "history is unavailable; retry later"}

@@ -16,6 +16,7 @@ const (
 	CodeInvalidField         Code = 1002 // a field is missing, unknown, mistyped or out of range
 	CodeBinaryFrame          Code = 1003 // binary frames are not part of the protocol
 	CodeConversationMismatch Code = 1004 // conversation_id is not the pair's derived id
+	CodeUnknownCursor        Code = 1005 // message_id names no message of that conversation or room
 
 	CodeForbiddenProject Code = 2000 // the request names another project
 	CodeNotSender        Code = 2001 // RoomMessage.from is not the caller

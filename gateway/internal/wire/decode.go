@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,6 +44,11 @@ func (e *DecodeError) Error() string {
 // missing required fields, mistyped values, a second top-level key and
 // trailing data are all rejected with a [DecodeError].
 func Decode(data []byte, limits Limits) (Request, error) {
+	// encoding/json would replace invalid UTF-8 with U+FFFD and store a
+	// message other than the one sent, so such frames are rejected whole.
+	if !utf8.Valid(data) {
+		return nil, &DecodeError{Code: CodeInvalidFrame, Message: "frame is not valid UTF-8"}
+	}
 	name, body, err := splitEnvelope(data)
 	if err != nil {
 		return nil, err
@@ -338,6 +344,10 @@ func checkUUID(field, value string) error {
 	}
 	if _, err := uuid.Parse(value); err != nil {
 		return invalidField(field + " must be a hyphenated UUID")
+	}
+	// One spelling per id, so a resend in upper case is the same message.
+	if value != strings.ToLower(value) {
+		return invalidField(field + " must be a lowercase UUID")
 	}
 	return nil
 }

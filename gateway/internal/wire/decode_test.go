@@ -140,3 +140,20 @@ func TestEncodeFrames(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeRejectsInvalidUTF8AndUppercaseUUIDs(t *testing.T) {
+	limits := Limits{MaxContentBytes: 1024}
+	invalid := []byte("{\"JoinRoom\":{\"room_id\":\"caf\xff\"}}")
+	_, err := Decode(invalid, limits)
+	var decodeErr *DecodeError
+	if !errors.As(err, &decodeErr) || decodeErr.Code != CodeInvalidFrame {
+		t.Errorf("Decode(invalid UTF-8) error = %v, want code %d", err, CodeInvalidFrame)
+	}
+	upper := []byte(`{"SendDirectMessage":{"conversation_id":"0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B",` +
+		`"to":{"project_id":"p","user_id":"bob"},"content":"hi",` +
+		`"client_message_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}}`)
+	_, err = Decode(upper, limits)
+	if !errors.As(err, &decodeErr) || decodeErr.Code != CodeInvalidField {
+		t.Errorf("Decode(uppercase UUID) error = %v, want code %d", err, CodeInvalidField)
+	}
+}

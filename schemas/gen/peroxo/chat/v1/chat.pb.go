@@ -229,11 +229,18 @@ func (x *AppendMessagesRequest) GetMessages() []*Message {
 	return nil
 }
 
+// Every message of the request is counted once, in appended or in
+// duplicates. The counts are exact for calls that do not overlap in time.
+// Overlapping calls that carry the same new message id store it once, but
+// more than one of them may count it as appended; at least one of them
+// does. A retry of a failed call may count as duplicates the messages that
+// the failed call stored before it failed.
 type AppendMessagesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Messages stored by this call.
+	// Messages whose id was not stored when the call started and that were
+	// not repeated earlier in the request.
 	Appended int32 `protobuf:"varint,1,opt,name=appended,proto3" json:"appended,omitempty"`
-	// Messages that were already stored.
+	// The other messages: ids already stored, and repeats within the request.
 	Duplicates    int32 `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
