@@ -5,8 +5,8 @@
 package history
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
