@@ -24,7 +24,7 @@ type authService struct {
 // startAuthsvc creates a tenant with "authsvc tenants create" and serves
 // the auth API. Every Google URL points at a closed loopback port, so no
 // test reaches Google.
-func startAuthsvc(t *testing.T) *authService {
+func startAuthsvc(t testing.TB) *authService {
 	t.Helper()
 	binary := process.Build(t, authsvcPackage)
 	addr := process.FreeAddr(t)
@@ -56,7 +56,7 @@ func startAuthsvc(t *testing.T) *authService {
 }
 
 // token issues a user token through POST /generate-user-token.
-func (a *authService) token(t *testing.T, user string) string {
+func (a *authService) token(t testing.TB, user string) string {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{
 		"user_id": user, "project_id": a.projectID, "secret_api_key": a.apiKey,
@@ -81,7 +81,7 @@ func (a *authService) token(t *testing.T, user string) string {
 
 // conversationID asks a gateway for the id of the conversation of a pair
 // with GET /conversations, as a client does before its first DM.
-func conversationID(t *testing.T, gatewayURL, token, project, a, b string) string {
+func conversationID(t testing.TB, gatewayURL, token, project, a, b string) string {
 	t.Helper()
 	query := url.Values{"project_id": {project}, "user_id_1": {a}, "user_id_2": {b}}
 	request, err := http.NewRequestWithContext(t.Context(), http.MethodGet,

@@ -116,7 +116,7 @@ func TestGatewayCluster(t *testing.T) {
 
 // awaitPersisted waits for the Persisted ack of clientID and returns the
 // message id.
-func awaitPersisted(t *testing.T, sender *wsClient, clientID string) string {
+func awaitPersisted(t testing.TB, sender *wsClient, clientID string) string {
 	t.Helper()
 	ack := sender.await(t, "MessageAck", fieldIs("client_message_id", clientID))
 	if ack["status"] != "Persisted" {
@@ -132,7 +132,7 @@ func awaitPersisted(t *testing.T, sender *wsClient, clientID string) string {
 // waitOnline asks GetOnlineUsers until the answer equals want, failing
 // after a few presence TTLs. Presence travels by heartbeats, so there is
 // no event to wait for on another node.
-func waitOnline(t *testing.T, client *wsClient, want []string) {
+func waitOnline(t testing.TB, client *wsClient, want []string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * presenceTTL)
 	var users []string

@@ -22,7 +22,7 @@ const durable = "chat-projector"
 // waitProjected waits until the durable consumer has every event of the
 // chat stream delivered and acknowledged, and the consumer's
 // consumer_pending_messages gauge reads 0, failing after timeout.
-func waitProjected(t *testing.T, js jetstream.JetStream, consumer *process.Process,
+func waitProjected(t testing.TB, js jetstream.JetStream, consumer *process.Process,
 	timeout time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
@@ -80,7 +80,7 @@ func readMetric(baseURL, name string) (float64, error) {
 }
 
 // streamMessages returns how many events a stream holds.
-func streamMessages(t *testing.T, js jetstream.JetStream, name string) uint64 {
+func streamMessages(t testing.TB, js jetstream.JetStream, name string) uint64 {
 	t.Helper()
 	stream, err := js.Stream(t.Context(), name)
 	if err != nil {

@@ -63,7 +63,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 }
 
 // reportProblems fails the test with the first problems found.
-func reportProblems(t *testing.T, problems []string) {
+func reportProblems(t testing.TB, problems []string) {
 	t.Helper()
 	const shown = 20
 	for i, problem := range problems {

@@ -25,7 +25,7 @@ type externalNATS struct {
 	server  *server.Server
 }
 
-func startExternalNATS(t *testing.T) *externalNATS {
+func startExternalNATS(t testing.TB) *externalNATS {
 	t.Helper()
 	host, portText, err := net.SplitHostPort(process.FreeAddr(t))
 	if err != nil {
@@ -41,7 +41,7 @@ func startExternalNATS(t *testing.T) *externalNATS {
 	return external
 }
 
-func (n *externalNATS) start(t *testing.T) {
+func (n *externalNATS) start(t testing.TB) {
 	t.Helper()
 	natsServer, err := server.NewServer(n.options)
 	if err != nil {
@@ -153,7 +153,7 @@ func TestNATSOutage(t *testing.T) {
 }
 
 // waitStream waits until the gateway's bus created the chat stream.
-func waitStream(t *testing.T, js jetstream.JetStream) {
+func waitStream(t testing.TB, js jetstream.JetStream) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	var err error
@@ -168,7 +168,7 @@ func waitStream(t *testing.T, js jetstream.JetStream) {
 
 // waitReady polls a service's /readyz until it returns 200, because its
 // NATS reconnection gives no other outside signal.
-func waitReady(t *testing.T, baseURL string) {
+func waitReady(t testing.TB, baseURL string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {

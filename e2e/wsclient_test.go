@@ -13,10 +13,12 @@ import (
 // frameTimeout bounds every wait for a frame.
 const frameTimeout = 30 * time.Second
 
-// frame is one server frame: its type and its fields.
+// frame is one server frame: its type, its fields and when the reader
+// goroutine received it.
 type frame struct {
-	kind string
-	body map[string]any
+	kind     string
+	body     map[string]any
+	received time.Time
 }
 
 // wsClient is one WebSocket session. A reader goroutine queues every
@@ -30,7 +32,7 @@ type wsClient struct {
 
 // dial opens a session on the gateway at gatewayURL with token; the
 // session closes when the test ends.
-func dial(t *testing.T, gatewayURL, token, name string) *wsClient {
+func dial(t testing.TB, gatewayURL, token, name string) *wsClient {
 	t.Helper()
 	wsURL := "ws" + strings.TrimPrefix(gatewayURL, "http") + "/ws?token=" + token
 	ctx, cancel := context.WithTimeout(t.Context(), frameTimeout)
@@ -64,14 +66,15 @@ func (c *wsClient) read() {
 		if err := json.Unmarshal(data, &envelope); err != nil {
 			continue
 		}
+		received := time.Now()
 		for kind, body := range envelope {
-			c.frames <- frame{kind: kind, body: body}
+			c.frames <- frame{kind: kind, body: body, received: received}
 		}
 	}
 }
 
 // send writes {"<kind>": body}.
-func (c *wsClient) send(t *testing.T, kind string, body any) {
+func (c *wsClient) send(t testing.TB, kind string, body any) {
 	t.Helper()
 	data, err := json.Marshal(map[string]any{kind: body})
 	if err != nil {
@@ -87,14 +90,20 @@ func (c *wsClient) send(t *testing.T, kind string, body any) {
 // await returns the first frame of kind for which match returns true,
 // skipping other frames, such as Presence, that the cluster sends in any
 // order.
-func (c *wsClient) await(t *testing.T, kind string, match func(map[string]any) bool) map[string]any {
+func (c *wsClient) await(t testing.TB, kind string, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	return c.awaitFrame(t, kind, match).body
+}
+
+// awaitFrame is [wsClient.await] returning the whole frame.
+func (c *wsClient) awaitFrame(t testing.TB, kind string, match func(map[string]any) bool) frame {
 	t.Helper()
 	timeout := time.After(frameTimeout)
 	for {
 		select {
 		case received := <-c.frames:
 			if received.kind == kind && (match == nil || match(received.body)) {
-				return received.body
+				return received
 			}
 			if received.kind == "Error" {
 				t.Logf("%s received Error %v while waiting for %s", c.name, received.body, kind)
