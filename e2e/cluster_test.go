@@ -27,6 +27,10 @@ func TestGatewayCluster(t *testing.T) {
 		"PEROXO_GATEWAY_HEARTBEAT_INTERVAL=500ms",
 	)
 	startConsumer(t, natsURLs(nodes), chat.URL())
+	// Until the gateways' bus created the replicated stream, sends get a
+	// Failed ack.
+	_, js := connectJetStream(t, nodes[0].natsURL)
+	waitStream(t, js)
 	project := auth.projectID
 
 	tokens := map[string]string{}
