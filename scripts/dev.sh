@@ -16,6 +16,11 @@ fi
 export PEROXO_GATEWAY_AUTH_ADMIN_TOKEN="${PEROXO_GATEWAY_AUTH_ADMIN_TOKEN:-$PEROXO_AUTH_ADMIN_TOKEN}"
 pids=()
 
+# Each service runs in a process group of its own (set -m below), so a
+# terminal's Ctrl-C reaches only this script, and every service gets
+# exactly one SIGTERM from here; a second signal would skip its draining.
+set -m
+
 stop() {
   trap - INT TERM
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -27,9 +32,9 @@ trap stop INT TERM
 
 start() {
   local name=$1
-  # sed ignores SIGINT so it outlives the service and prints its last lines;
-  # it exits when the service closes the pipe.
-  ( exec > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1; exec "$bin_dir/$name" ) &
+  # sed shares the service's process group and exits when the service
+  # closes the pipe, after printing its last lines.
+  ( exec > >(exec sed -u "s/^/[$name] /") 2>&1; exec "$bin_dir/$name" ) &
   pids+=("$!")
 }
 

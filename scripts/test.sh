@@ -11,7 +11,7 @@ eval "$service_env"
 export PEROXO_TEST_REQUIRE_SERVICES=1
 
 status=0
-for module in platform schemas gateway authsvc chatsvc consumer e2e; do
+for module in platform schemas gateway authsvc chatsvc consumer deploy bench e2e; do
   echo "== go test -race ./... in $module"
   (cd "$module" && go test -race -count=1 -timeout 20m ./...) || status=1
 done

@@ -117,6 +117,16 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 		h.metrics.Rejections.WithLabelValues("token").Inc()
 		return
 	}
+	connID := strconv.FormatUint(h.connIDs.Add(1), 10)
+	sess := session.New(identity, connID, h.settings.Session, h.deps)
+	// Registering before the handshake completes means a message sent to
+	// this user right after the client connects is not missed.
+	registerErr := sess.Register(handshakeCtx)
+	unregister := func() {
+		if registerErr == nil {
+			h.deps.Router.Unregister(sess)
+		}
+	}
 	// The Origin was checked above with exact matching; the library's own
 	// check uses glob patterns, so it is switched off here.
 	conn, err := websocket.Accept(writer, request, &websocket.AcceptOptions{
@@ -124,22 +134,22 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
+		unregister()
 		h.metrics.Rejections.WithLabelValues("upgrade").Inc()
 		h.logger.Info("websocket upgrade failed", "err", err)
 		return
 	}
-	connID := strconv.FormatUint(h.connIDs.Add(1), 10)
 	h.sessionsMu.Lock()
 	if h.closed {
 		h.sessionsMu.Unlock()
+		unregister()
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
 	h.sessions.Add(1)
 	h.sessionsMu.Unlock()
 	defer h.sessions.Done()
-	sess := session.New(conn, identity, connID, h.settings.Session, h.deps)
-	if err := sess.Run(h.ctx); err != nil {
+	if err := sess.Run(h.ctx, conn); err != nil {
 		h.logger.Warn("session ended with an error", "err", err, "conn", connID)
 	}
 }

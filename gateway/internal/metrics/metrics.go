@@ -82,5 +82,13 @@ func New(registry prometheus.Registerer) *Metrics {
 	registry.MustRegister(m.ConnectionsActive, m.Messages, m.ChatMessages, m.Processing,
 		m.Rejections, m.SlowConsumerDrops, m.RateLimited, m.RequestErrors, m.Dropped,
 		m.PublishResults)
+	// Series of the known label values exist from the start, so dashboards
+	// and alerts see zero rather than no data.
+	for _, queue := range []string{"publish", "remote_event", "presence"} {
+		m.Dropped.WithLabelValues(queue)
+	}
+	for _, result := range []string{"persisted", "failed"} {
+		m.PublishResults.WithLabelValues(result)
+	}
 	return m
 }

@@ -84,6 +84,10 @@ type Session struct {
 	lastRead  atomic.Int64
 	// writeStarted is when the write in progress began (Unix ns), or 0.
 	writeStarted atomic.Int64
+	// registered and registerErr record the outcome of Register; only the
+	// goroutine that calls Register and then Run touches them.
+	registered  bool
+	registerErr error
 }
 
 type closeCause struct {
@@ -94,12 +98,10 @@ type closeCause struct {
 	peerGone bool
 }
 
-// New wraps an accepted connection. connID names the connection in logs.
-func New(conn *websocket.Conn, identity auth.Identity, connID string, settings Settings,
-	deps Dependencies) *Session {
-	conn.SetReadLimit(settings.MaxFrameBytes)
+// New creates the session of an authenticated user. Its connection comes
+// later, with Run. connID names the connection in logs.
+func New(identity auth.Identity, connID string, settings Settings, deps Dependencies) *Session {
 	session := &Session{
-		conn:     conn,
 		identity: identity,
 		settings: settings,
 		deps:     deps,
@@ -168,15 +170,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
-// Run registers the session with the router and serves it until the
-// client leaves, a limit closes it, Close is called or ctx ends (close
-// code 1001). It returns after the connection is closed and every
-// goroutine of the session has stopped.
-func (s *Session) Run(ctx context.Context) error {
+// Register adds the session to the router. The HTTP handler calls it
+// before it completes the WebSocket handshake, so every frame sent to the
+// user after the client sees the handshake succeed is queued for this
+// session. Run reports a failed registration to the client.
+func (s *Session) Register(ctx context.Context) error {
+	s.registered = true
+	s.registerErr = s.deps.Router.Register(ctx, s)
+	return s.registerErr
+}
+
+// Run serves conn until the client leaves, a limit closes it, Close is
+// called or ctx ends (close code 1001). It registers the session first
+// unless Register already ran. It returns after the connection is closed
+// and every goroutine of the session has stopped.
+func (s *Session) Run(ctx context.Context, conn *websocket.Conn) error {
+	s.conn = conn
+	conn.SetReadLimit(s.settings.MaxFrameBytes)
 	s.deps.Metrics.ConnectionsActive.Inc()
 	defer s.deps.Metrics.ConnectionsActive.Dec()
 
-	if err := s.deps.Router.Register(ctx, s); err != nil {
+	if !s.registered {
+		_ = s.Register(ctx)
+	}
+	if err := s.registerErr; err != nil {
 		if errors.Is(err, router.ErrTooManySessions) {
 			s.deps.Metrics.Rejections.WithLabelValues("too_many_sessions").Inc()
 			s.logger.Info("rejecting session: too many sessions for user")

@@ -69,7 +69,7 @@ func serve(t *testing.T, identity auth.Identity) string {
 				return
 			}
 			deps := Dependencies{Router: r, Presence: localBus{}, Metrics: m, Logger: logger}
-			_ = New(conn, identity, "1", testSettings(), deps).Run(ctx)
+			_ = New(identity, "1", testSettings(), deps).Run(ctx, conn)
 		}))
 	t.Cleanup(func() {
 		cancel()
