@@ -79,7 +79,7 @@ func (a *authService) token(t testing.TB, user string) string {
 	return answer.UserToken
 }
 
-// conversationID asks a gateway for the id of the conversation of a pair
+// conversationID requests from a gateway the id of the conversation of a pair
 // with GET /conversations, as a client does before its first DM.
 func conversationID(t testing.TB, gatewayURL, token, project, a, b string) string {
 	t.Helper()

@@ -13,10 +13,11 @@ import (
 const presenceTTL = 3 * time.Second
 
 // TestGatewayCluster runs three gateways whose embedded NATS servers form
-// one cluster, with authsvc, chatsvc and the consumer, and users spread
-// over the nodes: DMs across nodes, a second device of the same user on
-// another node, a room with members on every node, cluster-wide online
-// users, and a node killed with SIGKILL whose users go offline.
+// one cluster, with authsvc, chatsvc and the consumer. Users spread over
+// the nodes exchange DMs across nodes, a user's second device on another
+// node gets its copies, and a room has members on every node. Online
+// users span the cluster, and a node killed with SIGKILL stops counting
+// its users.
 func TestGatewayCluster(t *testing.T) {
 	auth := startAuthsvc(t)
 	chat := startChatsvc(t, "chatsvc", t.TempDir())
@@ -133,7 +134,7 @@ func awaitPersisted(t testing.TB, sender *wsClient, clientID string) string {
 	return messageID
 }
 
-// waitOnline asks GetOnlineUsers until the answer equals want, failing
+// waitOnline sends GetOnlineUsers until the answer equals want, failing
 // after a few presence TTLs. Presence travels by heartbeats, so there is
 // no event to wait for on another node.
 func waitOnline(t testing.TB, client *wsClient, want []string) {

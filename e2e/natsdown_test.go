@@ -64,8 +64,8 @@ func (n *externalNATS) url() string {
 }
 
 // TestNATSOutage points a gateway at an external NATS server and stops
-// it: a sender gets a Failed ack with a reason while the recipient on the
-// same node still receives the message live, and once NATS is back a
+// it. A sender then gets a Failed ack with a reason, while the recipient
+// on the same node still receives the message live. Once NATS is back, a
 // resend with the same client id is persisted under the same message id
 // and stored once.
 func TestNATSOutage(t *testing.T) {
