@@ -28,11 +28,21 @@ type wsClient struct {
 	conn   *websocket.Conn
 	frames chan frame
 	closed chan struct{}
+	// keep, when set, names the frame types the reader queues; it drops
+	// the others.
+	keep map[string]bool
 }
 
 // dial opens a session on the gateway at gatewayURL with token; the
 // session closes when the test ends.
 func dial(t testing.TB, gatewayURL, token, name string) *wsClient {
+	t.Helper()
+	return dialFiltered(t, gatewayURL, token, name, nil)
+}
+
+// dialFiltered is [dial] for a session that queues only the frame types
+// in keep, or every frame when keep is nil.
+func dialFiltered(t testing.TB, gatewayURL, token, name string, keep map[string]bool) *wsClient {
 	t.Helper()
 	wsURL := "ws" + strings.TrimPrefix(gatewayURL, "http") + "/ws?token=" + token
 	ctx, cancel := context.WithTimeout(t.Context(), frameTimeout)
@@ -47,7 +57,7 @@ func dial(t testing.TB, gatewayURL, token, name string) *wsClient {
 	}
 	conn.SetReadLimit(1 << 22)
 	client := &wsClient{
-		name: name, conn: conn,
+		name: name, conn: conn, keep: keep,
 		frames: make(chan frame, 4096), closed: make(chan struct{}),
 	}
 	go client.read()
@@ -68,6 +78,9 @@ func (c *wsClient) read() {
 		}
 		received := time.Now()
 		for kind, body := range envelope {
+			if c.keep != nil && !c.keep[kind] {
+				continue
+			}
 			c.frames <- frame{kind: kind, body: body, received: received}
 		}
 	}
