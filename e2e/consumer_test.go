@@ -20,29 +20,41 @@ import (
 const durable = "chat-projector"
 
 // waitProjected waits until the durable consumer has every event of the
-// chat stream delivered and acknowledged, and the consumer's
-// consumer_pending_messages gauge reads 0, failing after timeout.
-func waitProjected(t *testing.T, js jetstream.JetStream, consumer *process.Process,
+// chat stream delivered and acknowledged, and then until the consumer's
+// consumer_pending_messages gauge, refreshed periodically, reads 0. It
+// fails after timeout.
+func waitProjected(t testing.TB, js jetstream.JetStream, consumer *process.Process,
 	timeout time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	var state string
+	waitAcked(ctx, t, js)
 	for {
-		pending, err := durablePending(ctx, js)
-		if err == nil && pending == 0 {
-			gauge, gaugeErr := readMetric(consumer.URL(), "consumer_pending_messages")
-			if gaugeErr == nil && gauge == 0 {
-				return
-			}
-			state = fmt.Sprintf("gauge %v, %v", gauge, gaugeErr)
-		} else {
-			state = fmt.Sprintf("%d pending, %v", pending, err)
+		gauge, err := readMetric(consumer.URL(), "consumer_pending_messages")
+		if err == nil && gauge == 0 {
+			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("events not projected within %v: %s", timeout, state)
+			t.Fatalf("consumer_pending_messages is %v (%v) after %v", gauge, err, timeout)
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitAcked waits until the durable consumer has acknowledged every event
+// of the chat stream, failing when ctx ends.
+func waitAcked(ctx context.Context, t testing.TB, js jetstream.JetStream) {
+	t.Helper()
+	for {
+		pending, err := durablePending(ctx, js)
+		if err == nil && pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("events not projected: %d pending (%v)", pending, err)
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -80,7 +92,7 @@ func readMetric(baseURL, name string) (float64, error) {
 }
 
 // streamMessages returns how many events a stream holds.
-func streamMessages(t *testing.T, js jetstream.JetStream, name string) uint64 {
+func streamMessages(t testing.TB, js jetstream.JetStream, name string) uint64 {
 	t.Helper()
 	stream, err := js.Stream(t.Context(), name)
 	if err != nil {

@@ -24,6 +24,17 @@ func TestFaultsLoseNothing(t *testing.T) {
 	sent := make(chan error, 1)
 	go func() { sent <- work.run(ctx, book, s.publishers) }()
 
+	s.injectFaults(t, book, sent)
+	checkAllPersisted(t, book, sent)
+	s.checkHistory(t, book)
+}
+
+// injectFaults kills the consumer with SIGKILL and restarts it twice and
+// restarts chatsvc once, each step once the senders have a given number
+// of persisted acks. It fails the test if sent reports the end of the
+// senders first.
+func (s *system) injectFaults(t *testing.T, book *ledger, sent <-chan error) {
+	t.Helper()
 	faults := []struct {
 		after  int
 		name   string
@@ -50,6 +61,47 @@ func TestFaultsLoseNothing(t *testing.T) {
 		t.Logf("%d persisted acks: %s", book.persistedCount(), fault.name)
 		fault.inject()
 	}
+}
+
+// TestFaultsLoseNothingOverWebSocket is [TestFaultsLoseNothing] with
+// WebSocket clients as senders: each user has a session on one of the
+// three gateways, and the record holds what the Persisted acks name.
+func TestFaultsLoseNothingOverWebSocket(t *testing.T) {
+	auth := startAuthsvc(t)
+	chat := startChatsvc(t, "chatsvc", t.TempDir())
+	nodes := startGatewayCluster(t, 3,
+		"PEROXO_GATEWAY_AUTH_URL="+auth.URL(),
+		"PEROXO_GATEWAY_CHAT_URL="+chat.URL(),
+		"PEROXO_GATEWAY_MESSAGES_PER_SECOND=100000",
+		"PEROXO_GATEWAY_MESSAGE_BURST=100000",
+	)
+	_, js := connectJetStream(t, nodes[0].natsURL)
+	waitStream(t, js)
+	s := &system{
+		nodes: nodes, js: js, chat: chat, project: auth.projectID,
+		consumer: startConsumer(t, natsURLs(nodes), chat.URL()),
+	}
+	work := newWorkload(s.project, 60, 6, faultMessages)
+	senders := work.connectSenders(t, auth, nodes)
+	book := newLedger(s.project)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	sent := make(chan error, 1)
+	go func() {
+		work.runWebSocket(ctx, t, book, senders)
+		sent <- ctx.Err()
+	}()
+	s.injectFaults(t, book, sent)
+	checkAllPersisted(t, book, sent)
+	s.checkHistory(t, book)
+}
+
+// checkAllPersisted waits for the senders to finish and fails the test
+// unless every one of the fault test's messages got a Persisted ack, as
+// NATS stays up throughout.
+func checkAllPersisted(t *testing.T, book *ledger, sent <-chan error) {
+	t.Helper()
 	if err := <-sent; err != nil {
 		t.Fatalf("send messages: %v", err)
 	}
@@ -59,11 +111,10 @@ func TestFaultsLoseNothing(t *testing.T) {
 	if persisted := book.persistedCount(); persisted != faultMessages {
 		t.Errorf("%d messages acknowledged as persisted, want %d", persisted, faultMessages)
 	}
-	s.checkHistory(t, book)
 }
 
 // reportProblems fails the test with the first problems found.
-func reportProblems(t *testing.T, problems []string) {
+func reportProblems(t testing.TB, problems []string) {
 	t.Helper()
 	const shown = 20
 	for i, problem := range problems {

@@ -49,7 +49,7 @@ func readChannel(
 
 // readHistory reads every channel in keys with a few concurrent readers.
 func readHistory(
-	t *testing.T,
+	t testing.TB,
 	client chatv1connect.ChatServiceClient,
 	project string,
 	keys []channelKey,

@@ -55,7 +55,7 @@ func TestChatsvcOutageCatchesUp(t *testing.T) {
 
 // waitMetric waits until a service's unlabelled counter reaches at least
 // want, failing after two minutes.
-func waitMetric(t *testing.T, baseURL, name string, want float64) {
+func waitMetric(t testing.TB, baseURL, name string, want float64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

@@ -30,7 +30,7 @@ func TestReplayRebuildsHistory(t *testing.T) {
 	}
 }
 
-func testReplayRebuild(t *testing.T, nodes int) {
+func testReplayRebuild(t testing.TB, nodes int) {
 	s := startSystem(t, nodes)
 	book := newLedger(s.project)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -48,7 +48,7 @@ func testReplayRebuild(t *testing.T, nodes int) {
 // want in every channel and every field, and that the room and
 // conversation lists equal those of original.
 func testReplay(
-	t *testing.T,
+	t testing.TB,
 	natsURL string,
 	original *chatService,
 	project string,
@@ -90,7 +90,7 @@ func testReplay(
 
 // compareMessages reports the first difference between two histories of
 // one channel.
-func compareMessages(t *testing.T, channel string, got, want []*chatv1.Message) {
+func compareMessages(t testing.TB, channel string, got, want []*chatv1.Message) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("channel %s: rebuilt %d messages, want %d", channel, len(got), len(want))
@@ -104,7 +104,7 @@ func compareMessages(t *testing.T, channel string, got, want []*chatv1.Message) 
 	}
 }
 
-func listRooms(t *testing.T, chat *chatService, project string) *chatv1.ListRoomsResponse {
+func listRooms(t testing.TB, chat *chatService, project string) *chatv1.ListRoomsResponse {
 	t.Helper()
 	response, err := chat.client.ListRooms(t.Context(), connect.NewRequest(
 		&chatv1.ListRoomsRequest{ProjectId: project, Limit: 500}))
@@ -115,7 +115,7 @@ func listRooms(t *testing.T, chat *chatService, project string) *chatv1.ListRoom
 }
 
 func listConversations(
-	t *testing.T,
+	t testing.TB,
 	chat *chatService,
 	project, user string,
 ) *chatv1.ListConversationsResponse {

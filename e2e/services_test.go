@@ -25,7 +25,7 @@ type chatService struct {
 
 // startChatsvc runs chatsvc on the embedded store in dataDir. extraEnv
 // adds settings such as PEROXO_CHAT_CQL_HOSTS.
-func startChatsvc(t *testing.T, name, dataDir string, extraEnv ...string) *chatService {
+func startChatsvc(t testing.TB, name, dataDir string, extraEnv ...string) *chatService {
 	t.Helper()
 	addr := process.FreeAddr(t)
 	chat := process.Start(t, process.Options{
@@ -57,7 +57,7 @@ var consumerSettings = []string{
 
 // startConsumer runs the projecting consumer against natsURL and chatURL.
 // extraEnv overrides settings.
-func startConsumer(t *testing.T, natsURL, chatURL string, extraEnv ...string) *process.Process {
+func startConsumer(t testing.TB, natsURL, chatURL string, extraEnv ...string) *process.Process {
 	t.Helper()
 	addr := process.FreeAddr(t)
 	return process.Start(t, process.Options{
@@ -85,7 +85,7 @@ type gatewayNode struct {
 // streams with size replicas. A size of 1 runs one gateway without a
 // cluster.
 // extraEnv goes to every node.
-func startGatewayCluster(t *testing.T, size int, extraEnv ...string) []*gatewayNode {
+func startGatewayCluster(t testing.TB, size int, extraEnv ...string) []*gatewayNode {
 	t.Helper()
 	clusterAddrs := make([]string, size)
 	for i := range clusterAddrs {
@@ -151,7 +151,7 @@ func natsURLs(nodes []*gatewayNode) string {
 
 // connectJetStream connects to url and returns a JetStream context; the
 // connection closes when the test ends.
-func connectJetStream(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+func connectJetStream(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	conn, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
@@ -167,7 +167,7 @@ func connectJetStream(t *testing.T, url string) (*nats.Conn, jetstream.JetStream
 
 // ensureStreams creates the chat streams with replicas copies, retrying
 // while a new cluster elects its JetStream meta leader.
-func ensureStreams(t *testing.T, js jetstream.JetStream, replicas int) {
+func ensureStreams(t testing.TB, js jetstream.JetStream, replicas int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -27,7 +27,7 @@ type system struct {
 // startSystem starts nodes gateways, the streams with one replica per
 // node, chatsvc and the consumer, each in the test's temporary
 // directories. consumerEnv overrides consumer settings.
-func startSystem(t *testing.T, nodes int, consumerEnv ...string) *system {
+func startSystem(t testing.TB, nodes int, consumerEnv ...string) *system {
 	t.Helper()
 	s := &system{nodes: startGatewayCluster(t, nodes)}
 	_, s.js = connectJetStream(t, s.nodes[0].natsURL)
@@ -48,7 +48,7 @@ func startSystem(t *testing.T, nodes int, consumerEnv ...string) *system {
 // reads every channel of book from chatsvc and fails the test unless
 // history holds each persisted message exactly once and nothing else. It
 // returns the history it read.
-func (s *system) checkHistory(t *testing.T, book *ledger) map[channelKey][]*chatv1.Message {
+func (s *system) checkHistory(t testing.TB, book *ledger) map[channelKey][]*chatv1.Message {
 	t.Helper()
 	waitProjected(t, s.js, s.consumer, 5*time.Minute)
 	if dead := streamMessages(t, s.js, eventlog.DeadLetterStreamName); dead != 0 {
