@@ -42,18 +42,8 @@ func (p *Projector) processBatch(ctx context.Context, messages []jetstream.Msg) 
 		item.message = message
 		deliveries = append(deliveries, item)
 	}
-	// Events delivered before failed at least once, so each is written on
-	// its own: one event that keeps failing cannot hold its batch back.
-	fresh := deliveries[:0:0]
-	for _, item := range deliveries {
-		if item.delivered > 1 {
-			p.write(ctx, []delivery{item})
-			continue
-		}
-		fresh = append(fresh, item)
-	}
-	if len(fresh) > 0 {
-		p.write(ctx, fresh)
+	if len(deliveries) > 0 {
+		p.write(ctx, deliveries)
 	}
 }
 
@@ -97,29 +87,46 @@ func (p *Projector) write(ctx context.Context, deliveries []delivery) {
 		}
 		return
 	}
-	if permanent(err) {
-		if len(deliveries) > 1 {
-			// Write one by one to find the events chatsvc rejects.
-			for _, item := range deliveries {
-				p.write(ctx, []delivery{item})
-			}
-			return
+	if outage(err) {
+		// chatsvc or its store is down. The event log keeps the events, so
+		// they wait for it however long it takes and are never dead-lettered
+		// for an outage.
+		p.logger.Warn("chatsvc unavailable, events will be redelivered",
+			"err", err, "events", len(deliveries))
+		for _, item := range deliveries {
+			p.redeliverLater(item)
 		}
-		p.deadLetter(ctx, deliveries[0], reasonRejected, err)
 		return
 	}
-	p.logger.Warn("write failed, events will be redelivered",
-		"err", err, "events", len(deliveries))
-	for _, item := range deliveries {
-		if item.delivered >= uint64(p.options.MaxDeliver) {
-			p.deadLetter(ctx, item, reasonMaxDeliveries, err)
-			continue
+	if len(deliveries) > 1 {
+		// Write one by one, so one event that chatsvc rejects or that keeps
+		// failing cannot hold back the others.
+		for _, item := range deliveries {
+			p.write(ctx, []delivery{item})
 		}
-		delay := backoff(int(item.delivered), p.options.RetryMin, p.options.RetryMax)
-		if err := item.msg.NakWithDelay(delay); err != nil {
-			p.logger.Warn("nak failed; the event returns after the ack wait",
-				"err", err, "stream_seq", item.sequence)
-		}
+		return
+	}
+	item := deliveries[0]
+	if permanent(err) {
+		p.deadLetter(ctx, item, reasonRejected, err)
+		return
+	}
+	if item.delivered >= uint64(p.options.MaxDeliver) {
+		p.deadLetter(ctx, item, reasonMaxDeliveries, err)
+		return
+	}
+	p.logger.Warn("write failed, event will be redelivered",
+		"err", err, "stream_seq", item.sequence)
+	p.redeliverLater(item)
+}
+
+// redeliverLater asks the server to deliver item again after a backoff
+// that grows with its delivery count.
+func (p *Projector) redeliverLater(item delivery) {
+	delay := backoff(int(item.delivered), p.options.RetryMin, p.options.RetryMax)
+	if err := item.msg.NakWithDelay(delay); err != nil {
+		p.logger.Warn("nak failed; the event returns after the ack wait",
+			"err", err, "stream_seq", item.sequence)
 	}
 }
 

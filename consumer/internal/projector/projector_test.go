@@ -121,6 +121,33 @@ func TestProjectorRetriesFailedWrites(t *testing.T) {
 	}
 }
 
+func TestProjectorOutageNeverDeadLetters(t *testing.T) {
+	natsServer := consumertest.StartNATS(t)
+	js := consumertest.Connect(t, natsServer.ClientURL())
+	consumertest.EnsureStreams(t, js)
+	// The outage outlasts MaxDeliver (3) deliveries: redeliveries come
+	// after the consumer's backoff of 5s and then 10s.
+	outageEnds := time.Now().Add(12 * time.Second)
+	chat := consumertest.StartChatServer(t, func(_ int, _ []*chatv1.Message) error {
+		if time.Now().Before(outageEnds) {
+			return connect.NewError(connect.CodeUnavailable, errors.New("store down"))
+		}
+		return nil
+	})
+	startProjector(t, js, chat.URL)
+
+	messages := publishMessages(t, js, 20)
+	chat.WaitForCount(t, len(messages))
+	consumertest.WaitSettled(t, js, testOptions().Durable)
+
+	if got, want := chat.MessageIDs(), consumertest.IDs(messages); !slices.Equal(got, want) {
+		t.Errorf("stored ids = %v, want %v", got, want)
+	}
+	if letters := consumertest.DeadLetters(t, js); len(letters) != 0 {
+		t.Errorf("dead-letter stream holds %d events after an outage, want 0", len(letters))
+	}
+}
+
 func TestProjectorDeadLettersRejectedEvent(t *testing.T) {
 	natsServer := consumertest.StartNATS(t)
 	js := consumertest.Connect(t, natsServer.ClientURL())
@@ -215,7 +242,7 @@ func TestProjectorDeadLettersAfterMaxDeliver(t *testing.T) {
 	chat := consumertest.StartChatServer(t, func(_ int, messages []*chatv1.Message) error {
 		for _, message := range messages {
 			if message.GetMessageId() == stuck.GetMessageId() {
-				return connect.NewError(connect.CodeUnavailable, errors.New("timeout"))
+				return connect.NewError(connect.CodeInternal, errors.New("cannot store"))
 			}
 		}
 		return nil

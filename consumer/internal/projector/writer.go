@@ -57,6 +57,17 @@ func (w *ChatWriter) AppendMessages(
 	}, nil
 }
 
+// outage reports whether err means chatsvc or its store could not be
+// reached or did not answer in time, rather than that the events are bad.
+func outage(err error) bool {
+	switch connect.CodeOf(err) {
+	case connect.CodeUnavailable, connect.CodeDeadlineExceeded, connect.CodeCanceled,
+		connect.CodeResourceExhausted, connect.CodeAborted:
+		return true
+	}
+	return false
+}
+
 // permanent reports whether a write error will recur for the same
 // messages, so retrying them is pointless.
 func permanent(err error) bool {
