@@ -6,7 +6,9 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/nats-io/nats.go"
 	"log/slog"
 	"time"
 
@@ -150,14 +152,42 @@ type replayer struct {
 	started  bool
 }
 
+// fetchRetries bounds consecutive failed fetches that a retry may cure.
+const fetchRetries = 10
+
+// retryableFetch reports whether a failed fetch may work when repeated. An
+// ordered consumer recreates its server-side consumer on every fetch, and
+// on a cluster the first pull can reach it before its leader listens,
+// which fails with "no responders".
+func retryableFetch(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
+		errors.Is(err, nats.ErrTimeout)
+}
+
 func (r *replayer) run(ctx context.Context) error {
+	failedFetches := 0
+	retryLater := func(err error) error {
+		failedFetches++
+		if failedFetches > fetchRetries || !retryableFetch(err) {
+			return fmt.Errorf("fetch events after %d: %w", r.summary.Read, err)
+		}
+		r.logger.Info("fetch failed; retrying", "err", err, "attempt", failedFetches)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(failedFetches) * 100 * time.Millisecond):
+		}
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("replay interrupted after %d events: %w", r.summary.Read, err)
 		}
 		batch, err := r.consumer.Fetch(r.options.BatchSize, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
-			return fmt.Errorf("fetch events: %w", err)
+			if err := retryLater(err); err != nil {
+				return err
+			}
+			continue
 		}
 		messages := make([]*chatv1.Message, 0, r.options.BatchSize)
 		done := false
@@ -186,12 +216,26 @@ func (r *replayer) run(ctx context.Context) error {
 				done = true
 			}
 		}
-		if err := batch.Error(); err != nil {
-			return fmt.Errorf("fetch events after %d: %w", r.summary.Read, err)
+		fetchErr := batch.Error()
+		if fetchErr != nil && !retryableFetch(fetchErr) {
+			return fmt.Errorf("fetch events after %d: %w", r.summary.Read, fetchErr)
 		}
+		// Events received before a failed fetch are written, and the ordered
+		// consumer resumes after the last one.
 		if err := r.write(ctx, messages); err != nil {
 			return err
 		}
+		if fetchErr != nil {
+			r.options.Progress.Advance(uint64(r.summary.Read))
+			if done {
+				return nil
+			}
+			if err := retryLater(fetchErr); err != nil {
+				return err
+			}
+			continue
+		}
+		failedFetches = 0
 		r.options.Progress.Advance(uint64(r.summary.Read))
 		if done {
 			return nil
