@@ -24,6 +24,7 @@ func TestReplayRebuildsHistory(t *testing.T) {
 		nodes int
 	}{
 		{name: "one node", nodes: 1},
+		{name: "three-node cluster", nodes: 3},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) { testReplayRebuild(t, test.nodes) })
