@@ -23,6 +23,9 @@ func TestChatsvcOutageCatchesUp(t *testing.T) {
 	}{
 		{name: "shorter than max deliveries", messages: 2_000, maxDeliver: 10,
 			redeliveries: 50},
+		// Every event reaches its third delivery while chatsvc is down.
+		{name: "longer than max deliveries", messages: 20, maxDeliver: 3,
+			redeliveries: 40},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
