@@ -96,6 +96,8 @@ func BenchmarkIdleConnections(b *testing.B) {
 	time.Sleep(200 * time.Millisecond)
 	after := memoryInUse()
 	b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/float64(b.N), "heap-B/conn")
+	b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(b.N),
+		"stack-B/conn")
 	b.ReportMetric(float64(after.Sys-before.Sys)/float64(b.N), "sys-B/conn")
 	b.ReportMetric(float64(runtime.NumGoroutine()-goroutines)/float64(b.N),
 		"goroutines/conn")
