@@ -105,7 +105,7 @@ type Limits struct {
 	RecentIDTTL        time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
 	RouterQueueLength  int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
 	RoomQueueLength    int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
-	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"16"`
+	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"256"`
 	PublishQueueLength int           `env:"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH" envDefault:"4096"`
 	PresenceFanoutMax  int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
 	// PresenceBatchInterval is how often a node sends the presence changes
