@@ -52,17 +52,18 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 	m := metrics.New(deps.Registry)
 	limits := cfg.Limits
 	r := router.New(router.Settings{
-		NodeID:             cfg.NodeID,
-		SessionsPerUser:    limits.SessionsPerUser,
-		RoomsPerSession:    limits.RoomsPerSession,
-		RoomMembersPerNode: limits.RoomMembersPerNode,
-		RecentIDs:          limits.RecentIDs,
-		RecentIDTTL:        limits.RecentIDTTL,
-		InboxLength:        limits.RouterQueueLength,
-		RoomInboxLength:    limits.RoomQueueLength,
-		PublishWorkers:     limits.PublishWorkers,
-		PublishQueueLength: limits.PublishQueueLength,
-		PresenceFanoutMax:  limits.PresenceFanoutMax,
+		NodeID:                cfg.NodeID,
+		SessionsPerUser:       limits.SessionsPerUser,
+		RoomsPerSession:       limits.RoomsPerSession,
+		RoomMembersPerNode:    limits.RoomMembersPerNode,
+		RecentIDs:             limits.RecentIDs,
+		RecentIDTTL:           limits.RecentIDTTL,
+		InboxLength:           limits.RouterQueueLength,
+		RoomInboxLength:       limits.RoomQueueLength,
+		PublishWorkers:        limits.PublishWorkers,
+		PublishQueueLength:    limits.PublishQueueLength,
+		PresenceFanoutMax:     limits.PresenceFanoutMax,
+		PresenceBatchInterval: limits.PresenceBatchInterval,
 	}, deps.Bus, m, deps.Logger)
 	websocket := httpapi.NewWebSocketHandler(httpapi.WebSocketSettings{
 		AllowedOrigins:   limits.AllowedOrigins,

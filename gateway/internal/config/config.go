@@ -105,9 +105,12 @@ type Limits struct {
 	RecentIDTTL        time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
 	RouterQueueLength  int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
 	RoomQueueLength    int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
-	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"16"`
+	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"256"`
 	PublishQueueLength int           `env:"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH" envDefault:"4096"`
 	PresenceFanoutMax  int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
+	// PresenceBatchInterval is how often a node sends the presence changes
+	// it coalesced per project; zero sends each change at once.
+	PresenceBatchInterval time.Duration `env:"PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL" envDefault:"250ms"`
 }
 
 // Dev configures development mode, which creates a demo project and
@@ -257,6 +260,10 @@ func (l *Limits) Validate() error {
 		if err := config.CheckPositive(count.name, count.value); err != nil {
 			return err
 		}
+	}
+	if l.PresenceBatchInterval < 0 {
+		return config.Invalid("PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL",
+			l.PresenceBatchInterval.String(), "must be 0 (send at once) or positive")
 	}
 	if err := config.CheckPositive("PEROXO_GATEWAY_MESSAGES_PER_SECOND",
 		l.MessagesPerSecond); err != nil {

@@ -42,6 +42,7 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{"PEROXO_GATEWAY_MESSAGES_PER_SECOND", "0"},
 		{"PEROXO_GATEWAY_QUEUE_LENGTH", "0"},
 		{"PEROXO_GATEWAY_PING_INTERVAL", "0s"},
+		{"PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL", "-1s"},
 		{"PEROXO_GATEWAY_MAX_MESSAGE_BYTES", "65536"},
 		{"PEROXO_GATEWAY_ALLOWED_ORIGINS", "chat.example.com"},
 		{"PEROXO_GATEWAY_ALLOWED_ORIGINS", "https://chat.example.com/path"},

@@ -3,11 +3,16 @@ package router
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/peroxo/peroxo/gateway/internal/conversation"
+	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/wire"
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
@@ -127,6 +132,50 @@ func BenchmarkRoomMessage(b *testing.B) {
 			}
 			<-last.done
 			<-sender.done
+		})
+	}
+}
+
+// BenchmarkPresenceStorm measures one session connecting to a project of
+// up to 1000 local sessions, the Presence frames it causes included.
+// Sessions leave in groups of 1000 so the project stays within the fanout
+// max. Batched mode flushes every 64 connects, as 256 connects a second
+// would with a 250ms interval.
+func BenchmarkPresenceStorm(b *testing.B) {
+	for _, batched := range []bool{false, true} {
+		b.Run(fmt.Sprintf("batched=%t", batched), func(b *testing.B) {
+			settings := benchSettings()
+			settings.PresenceFanoutMax = 1000
+			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+			r := New(settings, newDiscardBus(), metrics.New(prometheus.NewRegistry()),
+				logger)
+			ticks := make(chan time.Time)
+			if batched {
+				r.settings.PresenceBatchInterval = time.Hour
+				r.presenceTicks = ticks
+			}
+			runRouter(b, r)
+			ctx := context.Background()
+			connected := make([]Client, 0, 1000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				client := &signalClient{project: project, user: fmt.Sprintf("user-%d", i),
+					want: -1}
+				if err := r.Register(ctx, client); err != nil {
+					b.Fatal(err)
+				}
+				connected = append(connected, client)
+				if batched && i%64 == 63 {
+					ticks <- time.Now()
+				}
+				if len(connected) == cap(connected) {
+					for _, client := range connected {
+						r.Unregister(client)
+					}
+					connected = connected[:0]
+				}
+			}
 		})
 	}
 }

@@ -147,7 +147,12 @@ func testSettings() Settings {
 func startRouter(t testing.TB, settings Settings, bus Bus) *Router {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := New(settings, bus, metrics.New(prometheus.NewRegistry()), logger)
+	return runRouter(t, New(settings, bus, metrics.New(prometheus.NewRegistry()), logger))
+}
+
+// runRouter runs r until the test ends.
+func runRouter(t testing.TB, r *Router) *Router {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.Run(context.Background()) }()
 	t.Cleanup(func() {

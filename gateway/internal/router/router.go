@@ -41,9 +41,13 @@ type Settings struct {
 	RoomInboxLength    int
 	PublishWorkers     int
 	PublishQueueLength int
-	// PresenceFanoutMax is the most local sessions that receive one
-	// Presence frame; in larger projects clients ask GetOnlineUsers.
+	// PresenceFanoutMax is the max local sessions of a project that get
+	// Presence frames. Larger projects get none, and clients ask
+	// GetOnlineUsers.
 	PresenceFanoutMax int
+	// PresenceBatchInterval is how often coalesced presence changes are
+	// sent. Zero sends each change at once.
+	PresenceBatchInterval time.Duration
 }
 
 // ErrTooManySessions is returned by Register when the user already holds
@@ -75,9 +79,16 @@ type Router struct {
 	clients map[Client]*clientState
 	rooms   map[roomKey]*roomState
 	recent  map[userKey]*recentIDs
-	// projectSessions counts local sessions per project for presence.
+	// projectUsers holds the local users of each project for presence.
 	projectUsers map[string]map[string]*userState
-	roomGroup    sync.WaitGroup
+	// projectSessions counts the local sessions of each project.
+	projectSessions map[string]int
+	// presence holds, per project, the latest status of each user whose
+	// presence changed since the last flush.
+	presence map[string]map[string]string
+	// presenceTicks, when set before Run, replaces the batch ticker.
+	presenceTicks <-chan time.Time
+	roomGroup     sync.WaitGroup
 }
 
 type userKey struct{ project, user string }
@@ -101,21 +112,23 @@ type roomState struct {
 // New returns a router. Call Run to start it.
 func New(settings Settings, bus Bus, m *metrics.Metrics, logger *slog.Logger) *Router {
 	return &Router{
-		settings:     settings,
-		bus:          bus,
-		metrics:      m,
-		logger:       logger.With("component", "router"),
-		now:          time.Now,
-		inbox:        make(chan any, settings.InboxLength),
-		remote:       make(chan any, settings.InboxLength),
-		publishes:    make(chan publishJob, settings.PublishQueueLength),
-		stop:         make(chan struct{}),
-		stopped:      make(chan struct{}),
-		users:        make(map[userKey]*userState),
-		clients:      make(map[Client]*clientState),
-		rooms:        make(map[roomKey]*roomState),
-		recent:       make(map[userKey]*recentIDs),
-		projectUsers: make(map[string]map[string]*userState),
+		settings:        settings,
+		bus:             bus,
+		metrics:         m,
+		logger:          logger.With("component", "router"),
+		now:             time.Now,
+		inbox:           make(chan any, settings.InboxLength),
+		remote:          make(chan any, settings.InboxLength),
+		publishes:       make(chan publishJob, settings.PublishQueueLength),
+		stop:            make(chan struct{}),
+		stopped:         make(chan struct{}),
+		users:           make(map[userKey]*userState),
+		clients:         make(map[Client]*clientState),
+		rooms:           make(map[roomKey]*roomState),
+		recent:          make(map[userKey]*recentIDs),
+		projectUsers:    make(map[string]map[string]*userState),
+		projectSessions: make(map[string]int),
+		presence:        make(map[string]map[string]string),
 	}
 }
 
@@ -144,6 +157,11 @@ func (r *Router) run(ctx context.Context) error {
 
 	sweep := time.NewTicker(sweepInterval(r.settings.RecentIDTTL))
 	defer sweep.Stop()
+	if r.presenceTicks == nil && r.settings.PresenceBatchInterval > 0 {
+		presenceTicker := time.NewTicker(r.settings.PresenceBatchInterval)
+		defer presenceTicker.Stop()
+		r.presenceTicks = presenceTicker.C
+	}
 	defer r.stopRooms()
 	for {
 		select {
@@ -157,6 +175,8 @@ func (r *Router) run(ctx context.Context) error {
 			r.handle(ctx, request)
 		case <-sweep.C:
 			r.expireRecentIDs()
+		case <-r.presenceTicks:
+			r.flushPresence()
 		}
 	}
 }

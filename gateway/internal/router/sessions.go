@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/peroxo/peroxo/gateway/internal/wire"
-	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
 type registerRequest struct {
@@ -20,7 +19,7 @@ type unregisterRequest struct {
 // Register adds a session. It returns [ErrTooManySessions] when the user
 // already holds Settings.SessionsPerUser sessions on this node. The user's
 // first session subscribes the node to the user's messages, marks the user
-// online and sends Presence to the project's local sessions.
+// online and queues Presence for the project's local sessions.
 func (r *Router) Register(ctx context.Context, client Client) error {
 	reply := make(chan error, 1)
 	if err := r.submit(ctx, registerRequest{client: client, reply: reply}); err != nil {
@@ -52,6 +51,7 @@ func (r *Router) register(client Client) error {
 		return ErrTooManySessions
 	}
 	r.clients[client] = &clientState{rooms: make(map[string]struct{})}
+	r.projectSessions[key.project]++
 	if state != nil {
 		state.clients[client] = struct{}{}
 		return nil
@@ -70,7 +70,7 @@ func (r *Router) register(client Client) error {
 			"project", key.project, "user", key.user)
 	}
 	r.bus.SetOnline(key.project, key.user, true)
-	r.sendPresence(key.project, key.user, wire.StatusOnline)
+	r.presenceChanged(key.project, key.user, wire.StatusOnline)
 	return nil
 }
 
@@ -84,6 +84,9 @@ func (r *Router) unregister(client Client) {
 	}
 	delete(r.clients, client)
 	key := userKey{client.Project(), client.User()}
+	if r.projectSessions[key.project]--; r.projectSessions[key.project] == 0 {
+		delete(r.projectSessions, key.project)
+	}
 	user := r.users[key]
 	delete(user.clients, client)
 	if len(user.clients) > 0 {
@@ -100,41 +103,7 @@ func (r *Router) unregister(client Client) {
 			"project", key.project, "user", key.user)
 	}
 	r.bus.SetOnline(key.project, key.user, false)
-	r.sendPresence(key.project, key.user, wire.StatusOffline)
-}
-
-// sendPresence tells up to Settings.PresenceFanoutMax local sessions of
-// project, other than the user's own, that user changed status.
-//
-// NOTE: each node reports its own first and last session of a user, so a
-// user with sessions on two nodes can produce repeated Online frames.
-func (r *Router) sendPresence(project, user, status string) {
-	users := r.projectUsers[project]
-	if len(users) == 0 {
-		return
-	}
-	frame := wire.MustEncode(wire.Presence{User: user, Status: status})
-	budget := r.settings.PresenceFanoutMax
-	for other, state := range users {
-		if other == user {
-			continue
-		}
-		for client := range state.clients {
-			if budget == 0 {
-				return
-			}
-			budget--
-			r.send(client, "Presence", frame)
-		}
-	}
-}
-
-func (r *Router) deliverRemotePresence(event *eventsv1.PresenceEvent) {
-	status := wire.StatusOffline
-	if event.GetStatus() == eventsv1.PresenceStatus_PRESENCE_STATUS_ONLINE {
-		status = wire.StatusOnline
-	}
-	r.sendPresence(event.GetProjectId(), event.GetUserId(), status)
+	r.presenceChanged(key.project, key.user, wire.StatusOffline)
 }
 
 // localClients calls visit for every local session of the user.

@@ -1,7 +1,7 @@
 // Package session runs one WebSocket connection: a read loop that decodes
-// and rate-limits client frames and hands them to the router, a write loop
-// that drains a bounded outbound queue, and a keepalive loop that pings,
-// enforces the idle timeout and closes the session when its token expires.
+// and rate-limits client frames and hands them to the router, and a write
+// loop that drains a bounded outbound queue, pings, enforces the idle
+// timeout and closes the session when its token expires.
 package session
 
 import (
@@ -209,7 +209,6 @@ func (s *Session) Run(ctx context.Context, conn *websocket.Conn) error {
 	var loops sync.WaitGroup
 	loops.Go(func() { s.readLoop(loopCtx) })
 	loops.Go(func() { s.writeLoop(loopCtx) })
-	loops.Go(func() { s.keepaliveLoop(loopCtx) })
 
 	select {
 	case <-ctx.Done():

@@ -52,6 +52,12 @@ func testSettings() Settings {
 // returns the server URL. Everything stops when the test ends.
 func serve(t *testing.T, identity auth.Identity) string {
 	t.Helper()
+	return serveWith(t, identity, testSettings())
+}
+
+// serveWith is serve with other session settings.
+func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New(prometheus.NewRegistry())
 	r := router.New(router.Settings{
@@ -69,7 +75,7 @@ func serve(t *testing.T, identity auth.Identity) string {
 				return
 			}
 			deps := Dependencies{Router: r, Presence: localBus{}, Metrics: m, Logger: logger}
-			_ = New(identity, "1", testSettings(), deps).Run(ctx, conn)
+			_ = New(identity, "1", settings, deps).Run(ctx, conn)
 		}))
 	t.Cleanup(func() {
 		cancel()
@@ -112,6 +118,19 @@ func TestSessionClosesWhenTokenExpires(t *testing.T) {
 	if code != websocket.StatusCode(wire.CloseTokenExpired) || reason != wire.ReasonTokenExpired {
 		t.Errorf("close = %d %q, want %d %q", code, reason, wire.CloseTokenExpired,
 			wire.ReasonTokenExpired)
+	}
+}
+
+func TestSessionClosesIdleClient(t *testing.T) {
+	settings := testSettings()
+	settings.PingInterval = 10 * time.Millisecond
+	settings.IdleTimeout = time.Nanosecond
+	url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice",
+		ExpiresAt: time.Now().Add(time.Hour)}, settings)
+	code, reason := closeStatus(t, dial(t, url))
+	if code != websocket.StatusCode(wire.CloseIdleTimeout) || reason != wire.ReasonIdleTimeout {
+		t.Errorf("close = %d %q, want %d %q", code, reason, wire.CloseIdleTimeout,
+			wire.ReasonIdleTimeout)
 	}
 }
 
