@@ -89,6 +89,14 @@ func TestGatewayCluster(t *testing.T) {
 			member.send(t, "JoinRoom", map[string]string{"room_id": "lobby"})
 			member.await(t, "RoomJoined", fieldIs("room_id", "lobby"))
 		}
+		// NATS spreads a new subscription's interest to the other cluster
+		// members asynchronously, so a message posted on another node right
+		// after a join can miss live delivery (it is still in history).
+		// Probes are sent until each member's posts reach every other node.
+		users := []string{"alice", "bob", "carol"}
+		for i, sender := range members {
+			awaitRoomInterest(t, sender, users[i], members)
+		}
 		for i, sender := range members {
 			clientID := uuid.NewString()
 			user := []string{"alice", "bob", "carol"}[i]
@@ -155,4 +163,28 @@ func waitOnline(t testing.TB, client *wsClient, want []string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("%s: online users %v, want %v", client.name, users, want)
+}
+
+// awaitRoomInterest posts probe messages to the lobby from sender until
+// one reaches every other member, failing after ten tries.
+func awaitRoomInterest(t *testing.T, sender *wsClient, user string, members []*wsClient) {
+	t.Helper()
+	for range 10 {
+		probe := uuid.NewString()
+		sender.send(t, "RoomMessage", map[string]string{
+			"room_id": "lobby", "from": user, "content": "probe", "message_id": probe,
+		})
+		messageID := awaitPersisted(t, sender, probe)
+		reachedAll := true
+		for _, receiver := range members {
+			if receiver != sender &&
+				!receiver.tryAwait("RoomMessage", fieldIs("message_id", messageID), 2*time.Second) {
+				reachedAll = false
+			}
+		}
+		if reachedAll {
+			return
+		}
+	}
+	t.Fatalf("room messages from %s did not reach every node after ten probes", sender.name)
 }

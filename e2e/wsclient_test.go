@@ -129,6 +129,25 @@ func (c *wsClient) awaitFrame(t testing.TB, kind string, match func(map[string]a
 	}
 }
 
+// tryAwait waits up to timeout for a frame of kind that match accepts and
+// reports whether one arrived. Frames it skips are dropped, as with await.
+func (c *wsClient) tryAwait(kind string, match func(map[string]any) bool,
+	timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case received := <-c.frames:
+			if received.kind == kind && (match == nil || match(received.body)) {
+				return true
+			}
+		case <-c.closed:
+			return false
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 // field returns a string field of a frame body.
 func field(body map[string]any, name string) string {
 	value, _ := body[name].(string)
