@@ -17,8 +17,8 @@ export PEROXO_GATEWAY_AUTH_ADMIN_TOKEN="${PEROXO_GATEWAY_AUTH_ADMIN_TOKEN:-$PERO
 pids=()
 
 # Each service runs in a process group of its own (set -m below), so a
-# terminal's Ctrl-C reaches only this script, and every service gets
-# exactly one SIGTERM from here; a second signal would skip its draining.
+# terminal's Ctrl-C reaches only this script. Every service then gets
+# exactly one SIGTERM from here, because a second signal skips draining.
 set -m
 
 stop() {

@@ -120,7 +120,7 @@ func (p *Projector) write(ctx context.Context, deliveries []delivery) {
 	p.redeliverLater(item)
 }
 
-// redeliverLater asks the server to deliver item again after a backoff
+// redeliverLater naks item so the server delivers it again after a backoff
 // that grows with its delivery count.
 func (p *Projector) redeliverLater(item delivery) {
 	delay := backoff(int(item.delivered), p.options.RetryMin, p.options.RetryMax)

@@ -57,8 +57,8 @@ func (w *ChatWriter) AppendMessages(
 	}, nil
 }
 
-// outage reports whether err means chatsvc or its store could not be
-// reached or did not answer in time, rather than that the events are bad.
+// outage reports whether err means chatsvc or its store was unreachable or
+// timed out, rather than that the events are invalid.
 func outage(err error) bool {
 	switch connect.CodeOf(err) {
 	case connect.CodeUnavailable, connect.CodeDeadlineExceeded, connect.CodeCanceled,

@@ -185,9 +185,9 @@ func forbiddenProject() error {
 		Message: "project_id must be the project of your token"}
 }
 
-// chatError turns a failed chatsvc call into an Error frame. A cursor
-// that names no message and a request chatsvc rejects are the client's to
-// fix; anything else means history is unavailable and a retry may work.
+// chatError turns a failed chatsvc call into an Error frame. The client
+// must fix a cursor that names no message or a request chatsvc rejects.
+// Any other failure means history is unavailable, so a retry may work.
 func (s *Service) chatError(err error) error {
 	switch connect.CodeOf(err) {
 	case connect.CodeNotFound:
