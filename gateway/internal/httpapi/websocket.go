@@ -13,11 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/session"
+	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 )
+
+// readBufferBytes is the read buffer of a connection: a few client frames,
+// which the frame rate limit keeps small and rare.
+const readBufferBytes = 1024
 
 // WebSocketSettings configure the handshake.
 type WebSocketSettings struct {
@@ -127,12 +131,13 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 			h.deps.Router.Unregister(sess)
 		}
 	}
-	// The Origin was checked above with exact matching; the library's own
-	// check uses glob patterns, so it is switched off here.
-	conn, err := websocket.Accept(writer, request, &websocket.AcceptOptions{
-		Subprotocols:       []string{Subprotocol},
-		InsecureSkipVerify: true,
-	})
+	conn, err := wsconn.Accept(writer, request, Subprotocol, h.settings.HandshakeTimeout,
+		wsconn.Settings{
+			MaxMessageBytes: h.settings.Session.MaxFrameBytes,
+			WriteTimeout:    h.settings.Session.WriteTimeout,
+			CloseTimeout:    h.settings.Session.WriteTimeout,
+			ReadBufferBytes: readBufferBytes,
+		})
 	if err != nil {
 		unregister()
 		h.metrics.Rejections.WithLabelValues("upgrade").Inc()
@@ -143,7 +148,7 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 	if h.closed {
 		h.sessionsMu.Unlock()
 		unregister()
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		_ = conn.Close(int(wire.CloseGoingAway), wire.ReasonGoingAway)
 		return
 	}
 	h.sessions.Add(1)

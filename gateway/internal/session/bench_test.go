@@ -123,7 +123,7 @@ func serveBench(b *testing.B, r *router.Router, settings Settings,
 	ctx, cancel := context.WithCancel(context.Background())
 	server := httptest.NewServer(http.HandlerFunc(
 		func(writer http.ResponseWriter, request *http.Request) {
-			conn, err := websocket.Accept(writer, request, nil)
+			conn, err := acceptTest(writer, request, settings)
 			if err != nil {
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
@@ -70,7 +72,7 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	server := httptest.NewServer(http.HandlerFunc(
 		func(writer http.ResponseWriter, request *http.Request) {
-			conn, err := websocket.Accept(writer, request, nil)
+			conn, err := acceptTest(writer, request, settings)
 			if err != nil {
 				return
 			}
@@ -84,6 +86,15 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 		<-routerDone
 	})
 	return "ws" + strings.TrimPrefix(server.URL, "http")
+}
+
+// acceptTest completes the handshake with the limits of settings.
+func acceptTest(writer http.ResponseWriter, request *http.Request,
+	settings Settings) (*wsconn.Conn, error) {
+	return wsconn.Accept(writer, request, "", time.Second, wsconn.Settings{
+		MaxMessageBytes: settings.MaxFrameBytes, WriteTimeout: settings.WriteTimeout,
+		CloseTimeout: settings.WriteTimeout, ReadBufferBytes: 1024,
+	})
 }
 
 func dial(t *testing.T, url string) *websocket.Conn {
@@ -167,5 +178,59 @@ func TestSessionRejectsOversizeFrameWith1009(t *testing.T) {
 	}
 	if code, _ := closeStatus(t, conn); code != websocket.StatusMessageTooBig {
 		t.Errorf("close code = %d, want 1009", code)
+	}
+}
+
+func TestSessionKeepsClientThatAnswersPings(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer bool
+		// pings is how many pings an answering client must see while
+		// the session stays open.
+		pings int
+	}{
+		{name: "answered", answer: true, pings: 3},
+		{name: "ignored", answer: false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			settings := testSettings()
+			settings.PingInterval = 20 * time.Millisecond
+			settings.PongTimeout = 15 * time.Millisecond
+			url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice"}, settings)
+			conn, _, _, err := ws.Dial(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			pings := 0
+			for {
+				frame, err := ws.ReadFrame(conn)
+				if err != nil {
+					t.Fatalf("after %d pings: %v", pings, err)
+				}
+				if frame.Header.OpCode == ws.OpClose {
+					code, _ := ws.ParseCloseFrameData(frame.Payload)
+					if test.answer || code != ws.StatusCode(wire.ClosePongTimeout) {
+						t.Fatalf("closed with %d after %d pings", code, pings)
+					}
+					return
+				}
+				if frame.Header.OpCode != ws.OpPing {
+					continue
+				}
+				pings++
+				if test.answer && pings == test.pings {
+					return
+				}
+				if test.answer {
+					pong := ws.MaskFrame(ws.NewPongFrame(frame.Payload))
+					if err := ws.WriteFrame(conn, pong); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

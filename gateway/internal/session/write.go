@@ -2,27 +2,30 @@ package session
 
 import (
 	"context"
+	"errors"
+	"os"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 )
 
-// writeLoop writes queued frames until ctx ends, and keeps the connection
-// alive: it pings the client, closes the session when a pong is late, when
-// no frame arrived within the idle timeout, or when the token expires
-// without a refresh. A refresh arrives on s.refreshed.
+// maxSpareBatch is the largest batch array the write loop keeps for
+// reuse; a longer one, left by a burst, is let go.
+const maxSpareBatch = 64
+
+// writeLoop writes queued frames until the session closes. It also pings
+// the client. It closes the session when a pong is late, when no frame
+// arrived within the idle timeout, or when the token expires without a
+// refresh (which arrives on s.refreshed). When ctx ends it closes the
+// session with code 1001.
 //
-// Writes get a context without a deadline, so the websocket library arms
-// no timer per frame. Instead a watchdog timer, reset for each write,
-// closes the connection when a write takes longer than the write timeout,
-// which means the client stopped reading. The read loop may see the end
-// first; it classifies it through writeStarted.
+// Each wake-up takes every queued frame and writes them with one flush,
+// so a client that fell behind costs one system call per batch, not one
+// per frame. When the session closes, the write loop unregisters it and
+// sends the close frame, or closes the connection when the peer is gone.
 func (s *Session) writeLoop(ctx context.Context) {
-	watchdog := time.AfterFunc(s.settings.WriteTimeout, s.closeStalledWrite)
-	watchdog.Stop()
-	defer watchdog.Stop()
+	defer s.finish()
 	ping := time.NewTicker(s.settings.PingInterval)
 	defer ping.Stop()
 	// A token without an expiry never closes the session.
@@ -31,94 +34,92 @@ func (s *Session) writeLoop(ctx context.Context) {
 	if s.identity.ExpiresAt.IsZero() {
 		expiry.Stop()
 	}
-	// pong receives the outcome of the ping in flight; it is nil while no
-	// ping is in flight.
-	var pong chan error
-	defer func() {
-		if pong != nil {
-			<-pong
-		}
-	}()
+	pongDue := time.NewTimer(s.settings.PongTimeout)
+	pongDue.Stop()
+	defer pongDue.Stop()
+	// pingSent is when the ping in flight went out; zero when none is.
+	var pingSent time.Time
+	var batch [][]byte
 	for {
 		select {
 		case <-ctx.Done():
+			s.closeWith(closeCause{code: wire.CloseGoingAway, reason: wire.ReasonGoingAway})
 			return
 		case <-s.closing:
 			return
-		case frame := <-s.out:
-			s.writeStarted.Store(time.Now().UnixNano())
-			watchdog.Reset(s.settings.WriteTimeout)
-			err := s.conn.Write(context.Background(), websocket.MessageText, frame)
-			watchdog.Stop()
-			s.writeStarted.Store(0)
+		case <-s.wake:
+			batch = s.takeQueue(batch)
+			err := s.conn.WriteText(batch)
+			clear(batch)
+			if cap(batch) > maxSpareBatch {
+				batch = nil
+			}
 			if err != nil {
-				if ctx.Err() == nil {
-					s.closeSlowConsumer(true)
-				}
+				s.closeAfterWriteError(err)
 				return
 			}
 		case expiresAt := <-s.refreshed:
 			expiry.Reset(time.Until(expiresAt))
 		case <-expiry.C:
 			s.logger.Info("closing session: token expired")
-			s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseTokenExpired),
-				reason: wire.ReasonTokenExpired})
+			s.closeWith(closeCause{code: wire.CloseTokenExpired, reason: wire.ReasonTokenExpired})
 			return
-		case <-ping.C:
-			idle := time.Since(time.Unix(0, s.lastRead.Load()))
-			if idle > s.settings.IdleTimeout {
-				s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseIdleTimeout),
-					reason: wire.ReasonIdleTimeout})
+		case now := <-ping.C:
+			if now.Sub(time.Unix(0, s.lastRead.Load())) > s.settings.IdleTimeout {
+				s.closeWith(closeCause{code: wire.CloseIdleTimeout, reason: wire.ReasonIdleTimeout})
 				return
 			}
-			if pong == nil {
-				pong = make(chan error, 1)
-				go s.ping(ctx, pong)
+			if !pingSent.IsZero() {
+				continue
 			}
-		case err := <-pong:
-			pong = nil
-			if err != nil && ctx.Err() == nil {
-				s.closeWith(closeCause{code: websocket.StatusCode(wire.ClosePongTimeout),
-					reason: wire.ReasonPongTimeout})
+			if err := s.conn.Ping(); err != nil {
+				s.closeAfterWriteError(err)
 				return
 			}
+			pingSent = now
+			pongDue.Reset(s.settings.PongTimeout)
+		case <-pongDue.C:
+			if s.conn.LastPong().Before(pingSent) {
+				s.closeWith(closeCause{code: wire.ClosePongTimeout, reason: wire.ReasonPongTimeout})
+				return
+			}
+			pingSent = time.Time{}
 		}
 	}
 }
 
-// ping sends a ping and sends the outcome to pong once the pong arrived or
-// the pong timeout passed. It runs in its own goroutine because
-// websocket.Conn.Ping waits for the pong, which must not hold up writes.
-func (s *Session) ping(ctx context.Context, pong chan<- error) {
-	ctx, cancel := context.WithTimeout(ctx, s.settings.PongTimeout)
-	defer cancel()
-	pong <- s.conn.Ping(ctx)
-}
-
-// closeStalledWrite closes the session as a slow consumer and its
-// connection, which ends the stalled write. It does nothing when the
-// write finished while the watchdog fired.
-func (s *Session) closeStalledWrite() {
-	if !s.writeStalled() {
+// finish runs when the write loop ends: the session leaves the router and
+// the client gets the close frame, or loses the connection when it is
+// gone already. The read loop then ends with the client's close frame or
+// the close timeout.
+func (s *Session) finish() {
+	s.deps.Router.Unregister(s)
+	if s.cause.peerGone {
+		_ = s.conn.CloseNow()
 		return
 	}
-	s.closeSlowConsumer(true)
-	_ = s.conn.CloseNow()
+	if err := s.conn.WriteClose(int(s.cause.code), s.cause.reason); err != nil {
+		_ = s.conn.CloseNow()
+	}
 }
 
-// writeStalled reports whether a write has been in progress for at least
-// the write timeout, which means the watchdog closed the connection.
-func (s *Session) writeStalled() bool {
-	started := s.writeStarted.Load()
-	return started != 0 && time.Since(time.Unix(0, started)) >= s.settings.WriteTimeout
+// closeAfterWriteError ends the session after a failed write. A write past
+// the write timeout means the client stopped reading: a slow consumer.
+func (s *Session) closeAfterWriteError(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.closeSlowConsumer(true)
+		return
+	}
+	s.closeWith(closeCause{code: wire.CloseCode(wsconn.StatusAbnormalClosure), reason: "connection lost",
+		peerGone: true})
 }
 
 // closeSlowConsumer closes the session as a slow consumer and counts the
 // drop once.
 func (s *Session) closeSlowConsumer(peerGone bool) {
-	if s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseSlowConsumer),
+	if s.closeWith(closeCause{code: wire.CloseSlowConsumer,
 		reason: wire.ReasonSlowConsumer, peerGone: peerGone}) {
 		s.deps.Metrics.SlowConsumerDrops.Inc()
-		s.logger.Info("closing slow consumer", "queue", cap(s.out))
+		s.logger.Info("closing slow consumer", "queue", s.settings.QueueLength)
 	}
 }
