@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync/atomic"
 
@@ -130,7 +131,28 @@ func run(ctx context.Context) error {
 	group.Go(func() error {
 		return runner.ServeHTTP(groupCtx, server, listener, cfg.ShutdownTimeout)
 	})
+	if cfg.PprofAddr != "" {
+		group.Go(func() error { return serveProfiles(groupCtx, cfg, logger) })
+	}
 	err = group.Wait()
 	logger.Info("gateway stopped")
 	return err
+}
+
+// serveProfiles serves net/http/pprof on PEROXO_GATEWAY_PPROF_ADDR until
+// ctx ends.
+func serveProfiles(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	server, listener, err := runner.ListenHTTP("PEROXO_GATEWAY_PPROF_ADDR", cfg.PprofAddr,
+		mux, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving runtime profiles", "addr", listener.Addr().String())
+	return runner.ServeHTTP(ctx, server, listener, cfg.ShutdownTimeout)
 }

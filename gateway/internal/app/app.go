@@ -79,6 +79,7 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 			PongTimeout:        limits.PongTimeout,
 			IdleTimeout:        limits.IdleTimeout,
 			WriteTimeout:       limits.WriteTimeout,
+			WriteDelay:         limits.WriteDelay,
 			RequestTimeout:     limits.RequestTimeout,
 			MaxPendingRequests: limits.MaxPendingRequests,
 		},

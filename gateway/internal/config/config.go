@@ -22,6 +22,9 @@ type Config struct {
 	// Addr is the listen address of the WebSocket, web client, API and
 	// operational endpoints.
 	Addr string `env:"PEROXO_GATEWAY_ADDR" envDefault:"127.0.0.1:8080"`
+	// PprofAddr, when set, serves Go's runtime profiles (net/http/pprof)
+	// on a listener of its own; keep it on loopback.
+	PprofAddr string `env:"PEROXO_GATEWAY_PPROF_ADDR"`
 	// DataDir holds the embedded NATS server's JetStream files.
 	DataDir string `env:"PEROXO_GATEWAY_DATA_DIR" envDefault:"data/gateway"`
 	// ShutdownTimeout bounds how long a stop waits for in-flight work.
@@ -94,10 +97,13 @@ type Limits struct {
 	QueueLength        int     `env:"PEROXO_GATEWAY_QUEUE_LENGTH" envDefault:"256"`
 	MaxPendingRequests int     `env:"PEROXO_GATEWAY_MAX_PENDING_REQUESTS" envDefault:"8"`
 
-	PingInterval     time.Duration `env:"PEROXO_GATEWAY_PING_INTERVAL" envDefault:"25s"`
-	PongTimeout      time.Duration `env:"PEROXO_GATEWAY_PONG_TIMEOUT" envDefault:"10s"`
-	IdleTimeout      time.Duration `env:"PEROXO_GATEWAY_IDLE_TIMEOUT" envDefault:"1h"`
-	WriteTimeout     time.Duration `env:"PEROXO_GATEWAY_WRITE_TIMEOUT" envDefault:"10s"`
+	PingInterval time.Duration `env:"PEROXO_GATEWAY_PING_INTERVAL" envDefault:"25s"`
+	PongTimeout  time.Duration `env:"PEROXO_GATEWAY_PONG_TIMEOUT" envDefault:"10s"`
+	IdleTimeout  time.Duration `env:"PEROXO_GATEWAY_IDLE_TIMEOUT" envDefault:"1h"`
+	WriteTimeout time.Duration `env:"PEROXO_GATEWAY_WRITE_TIMEOUT" envDefault:"10s"`
+	// WriteDelay is how long a session collects frames before it writes
+	// them; 0 writes as soon as a frame is queued.
+	WriteDelay       time.Duration `env:"PEROXO_GATEWAY_WRITE_DELAY" envDefault:"0s"`
 	HandshakeTimeout time.Duration `env:"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT" envDefault:"5s"`
 	RequestTimeout   time.Duration `env:"PEROXO_GATEWAY_REQUEST_TIMEOUT" envDefault:"5s"`
 
@@ -133,6 +139,11 @@ func Load() (Config, error) {
 
 // Validate reports the first invalid setting by its variable name.
 func (c *Config) Validate() error {
+	if c.PprofAddr != "" {
+		if err := config.CheckAddr("PEROXO_GATEWAY_PPROF_ADDR", c.PprofAddr); err != nil {
+			return err
+		}
+	}
 	if err := config.CheckAddr("PEROXO_GATEWAY_ADDR", c.Addr); err != nil {
 		return err
 	}
@@ -260,6 +271,10 @@ func (l *Limits) Validate() error {
 		if err := config.CheckPositive(count.name, count.value); err != nil {
 			return err
 		}
+	}
+	if l.WriteDelay < 0 || l.WriteDelay >= l.WriteTimeout {
+		return config.Invalid("PEROXO_GATEWAY_WRITE_DELAY", l.WriteDelay.String(),
+			"must be 0 (write at once) or positive and below PEROXO_GATEWAY_WRITE_TIMEOUT")
 	}
 	if l.PresenceBatchInterval < 0 {
 		return config.Invalid("PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL",

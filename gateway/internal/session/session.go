@@ -23,15 +23,18 @@ import (
 
 // Settings are the per-session limits.
 type Settings struct {
-	MaxFrameBytes      int64
-	MaxContentBytes    int
-	QueueLength        int
-	MessagesPerSecond  float64
-	MessageBurst       int
-	PingInterval       time.Duration
-	PongTimeout        time.Duration
-	IdleTimeout        time.Duration
-	WriteTimeout       time.Duration
+	MaxFrameBytes     int64
+	MaxContentBytes   int
+	QueueLength       int
+	MessagesPerSecond float64
+	MessageBurst      int
+	PingInterval      time.Duration
+	PongTimeout       time.Duration
+	IdleTimeout       time.Duration
+	WriteTimeout      time.Duration
+	// WriteDelay is how long the write loop waits after a wake-up before
+	// it takes the queue, so more frames share one write; 0 waits not.
+	WriteDelay         time.Duration
 	RequestTimeout     time.Duration
 	MaxPendingRequests int
 }

@@ -234,3 +234,27 @@ func TestSessionKeepsClientThatAnswersPings(t *testing.T) {
 		})
 	}
 }
+
+func TestSessionWriteDelayDeliversEveryFrame(t *testing.T) {
+	const frames = 10
+	settings := testSettings()
+	settings.WriteDelay = 20 * time.Millisecond
+	settings.MaxPendingRequests = frames
+	url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice"}, settings)
+	conn := dial(t, url)
+	ctx := context.Background()
+	for range frames {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"GetOnlineUsers":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range frames {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if string(data) != `{"OnlineUsers":{"users":["alice"]}}` {
+			t.Fatalf("frame %d = %s", i, data)
+		}
+	}
+}

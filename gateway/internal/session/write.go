@@ -40,6 +40,25 @@ func (s *Session) writeLoop(ctx context.Context) {
 	// pingSent is when the ping in flight went out; zero when none is.
 	var pingSent time.Time
 	var batch [][]byte
+	// flushDue fires WriteDelay after a wake-up; it is nil while the
+	// setting is 0, and a nil channel never fires.
+	var flushDue <-chan time.Time
+	delay := time.NewTimer(s.settings.WriteDelay)
+	delay.Stop()
+	defer delay.Stop()
+	write := func() bool {
+		batch = s.takeQueue(batch)
+		err := s.conn.WriteText(batch)
+		clear(batch)
+		if cap(batch) > maxSpareBatch {
+			batch = nil
+		}
+		if err != nil {
+			s.closeAfterWriteError(err)
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -48,14 +67,19 @@ func (s *Session) writeLoop(ctx context.Context) {
 		case <-s.closing:
 			return
 		case <-s.wake:
-			batch = s.takeQueue(batch)
-			err := s.conn.WriteText(batch)
-			clear(batch)
-			if cap(batch) > maxSpareBatch {
-				batch = nil
+			if s.settings.WriteDelay > 0 {
+				if flushDue == nil {
+					delay.Reset(s.settings.WriteDelay)
+					flushDue = delay.C
+				}
+				continue
 			}
-			if err != nil {
-				s.closeAfterWriteError(err)
+			if !write() {
+				return
+			}
+		case <-flushDue:
+			flushDue = nil
+			if !write() {
 				return
 			}
 		case expiresAt := <-s.refreshed:
