@@ -25,8 +25,13 @@ type Options struct {
 	Stream eventlog.StreamSettings
 	// PublishTimeout bounds one publish attempt, including JetStream's ack.
 	PublishTimeout time.Duration
-	// PublishAttempts is how many attempts Publish makes before it fails.
+	// PublishAttempts is how many attempts a publish makes before it fails.
 	PublishAttempts int
+	// PublishMaxPending is the max events published and not yet
+	// acknowledged, retries waiting for their turn included. PublishAsync
+	// rejects more with ErrPublishWindowFull. Zero means
+	// DefaultPublishMaxPending.
+	PublishMaxPending int
 	// PresenceTTL is how long a remote user stays online without being
 	// refreshed by a heartbeat, so a node silent this long stops counting.
 	PresenceTTL time.Duration
@@ -45,6 +50,9 @@ func (o Options) Validate() error {
 	case o.PublishAttempts < 1:
 		return fmt.Errorf("invalid bus options: PublishAttempts %d is less than 1",
 			o.PublishAttempts)
+	case o.PublishMaxPending < 0:
+		return fmt.Errorf("invalid bus options: PublishMaxPending %d is negative",
+			o.PublishMaxPending)
 	case o.HeartbeatInterval <= 0:
 		return fmt.Errorf("invalid bus options: HeartbeatInterval %s is not positive",
 			o.HeartbeatInterval)
@@ -53,6 +61,18 @@ func (o Options) Validate() error {
 			"HeartbeatInterval %s", o.PresenceTTL, o.HeartbeatInterval)
 	}
 	return nil
+}
+
+// DefaultPublishMaxPending is the publish window when
+// Options.PublishMaxPending is zero. At 10,000 events a second it lets
+// acknowledgements lag 400ms before publishes are rejected.
+const DefaultPublishMaxPending = 4096
+
+func (o Options) publishMaxPending() int {
+	if o.PublishMaxPending == 0 {
+		return DefaultPublishMaxPending
+	}
+	return o.PublishMaxPending
 }
 
 // Handlers receive what other nodes send. They are called from NATS
@@ -81,6 +101,7 @@ type Handlers struct {
 type Bus struct {
 	conn        *nats.Conn
 	js          jetstream.JetStream
+	publishes   *publisher
 	options     Options
 	handlers    Handlers
 	logger      *slog.Logger
@@ -117,20 +138,23 @@ func New(
 	if err := options.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(conn)
+	publishes := newPublisher(conn, options)
+	js, err := jetstream.New(conn, publishes.jetStreamOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("create jetstream context: %w", err)
 	}
+	publishes.js = js
 	bus := &Bus{
-		conn:     conn,
-		js:       js,
-		options:  options,
-		handlers: handlers,
-		logger:   logger.With("component", "natsbus", "node", options.NodeID),
-		presence: newPresenceView(options.NodeID, options.PresenceTTL),
-		recent:   newRecentIDs(recentCapacity),
-		users:    make(map[userKey][]*nats.Subscription),
-		rooms:    make(map[roomKey]*nats.Subscription),
+		conn:      conn,
+		js:        js,
+		publishes: publishes,
+		options:   options,
+		handlers:  handlers,
+		logger:    logger.With("component", "natsbus", "node", options.NodeID),
+		presence:  newPresenceView(options.NodeID, options.PresenceTTL),
+		recent:    newRecentIDs(recentCapacity),
+		users:     make(map[userKey][]*nats.Subscription),
+		rooms:     make(map[roomKey]*nats.Subscription),
 	}
 	bus.presenceSub, err = conn.Subscribe(presenceSubjects, bus.receivePresence)
 	if err != nil {
@@ -186,8 +210,8 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	}
 }
 
-// Close unsubscribes, announces this node's users as offline and stops
-// the Bus. It does not close conn, which the caller owns. It is
+// Close unsubscribes, fails pending publishes with "nats bus is closed",
+// announces this node's users as offline and stops the Bus. It does not close conn, which the caller owns. It is
 // idempotent; Run must be stopped separately through its context.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
@@ -205,6 +229,7 @@ func (b *Bus) Close() error {
 			delete(b.rooms, key)
 		}
 		b.mu.Unlock()
+		b.publishes.close()
 		errs = append(errs, ignoreClosed(b.presenceSub.Unsubscribe()))
 		for _, user := range b.presence.takeLocal() {
 			b.publishPresence(user.project, user.user, false)
@@ -214,7 +239,7 @@ func (b *Bus) Close() error {
 	return b.closeErr
 }
 
-// errClosed is returned by the Subscribe methods after Close.
+// errClosed is returned by the Subscribe and publish methods after Close.
 var errClosed = errors.New("nats bus is closed")
 
 func ignoreClosed(err error) error {

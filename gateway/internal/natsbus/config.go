@@ -18,6 +18,7 @@ func OptionsFromConfig(cfg config.Config) Options {
 		},
 		PublishTimeout:    cfg.PublishTimeout,
 		PublishAttempts:   cfg.PublishAttempts,
+		PublishMaxPending: cfg.PublishMaxPending,
 		PresenceTTL:       cfg.PresenceTTL,
 		HeartbeatInterval: cfg.HeartbeatInterval,
 	}
