@@ -62,6 +62,9 @@ type Config struct {
 	// PublishMaxPending is the max events published to the event log and
 	// not yet acknowledged. The sender of one more gets a failure at once.
 	PublishMaxPending int `env:"PEROXO_GATEWAY_PUBLISH_MAX_PENDING" envDefault:"4096"`
+	// LiveEventQueueLength is the max live events from other nodes that
+	// NATS received and the gateway has not yet routed; NATS drops more.
+	LiveEventQueueLength int `env:"PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH" envDefault:"8192"`
 	// PresenceTTL is how long another node's user counts as online without
 	// a heartbeat.
 	PresenceTTL time.Duration `env:"PEROXO_GATEWAY_PRESENCE_TTL" envDefault:"15s"`
@@ -209,6 +212,10 @@ func (c *Config) validateNATS() error {
 	}
 	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_MAX_PENDING",
 		c.PublishMaxPending); err != nil {
+		return err
+	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH",
+		c.LiveEventQueueLength); err != nil {
 		return err
 	}
 	if c.PresenceTTL <= c.HeartbeatInterval {

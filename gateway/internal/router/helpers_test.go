@@ -148,11 +148,15 @@ func testSettings() Settings {
 	}
 }
 
+func discardLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
 // startRouter runs a router until the test ends.
 func startRouter(t testing.TB, settings Settings, bus Bus) *Router {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return runRouter(t, New(settings, bus, metrics.New(prometheus.NewRegistry()), logger))
+	m := metrics.New(prometheus.NewRegistry())
+	return runRouter(t, New(settings, bus, m, discardLogger()))
 }
 
 // runRouter runs r until the test ends.

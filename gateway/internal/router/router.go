@@ -255,6 +255,12 @@ func (r *Router) HandleRemotePresence(event *eventsv1.PresenceEvent) {
 	r.offerRemote(remotePresence{event: event}, "presence")
 }
 
+// HandleDroppedRemoteEvents counts events from other nodes that the bus
+// dropped before they reached the router. Safe for concurrent use.
+func (r *Router) HandleDroppedRemoteEvents(count int) {
+	r.metrics.Dropped.WithLabelValues("remote_event").Add(float64(count))
+}
+
 func (r *Router) offerRemote(request any, queue string) {
 	select {
 	case r.remote <- request:

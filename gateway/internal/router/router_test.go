@@ -3,8 +3,6 @@ package router
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -147,8 +145,7 @@ func TestPublishFailureAcksFailed(t *testing.T) {
 				bus.rejectWith = errors.New("event log publish window full")
 			}
 			m := metrics.New(prometheus.NewRegistry())
-			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			r := runRouter(t, New(testSettings(), bus, m, logger))
+			r := runRouter(t, New(testSettings(), bus, m, discardLogger()))
 			alice, bob := newClient(project, "alice", 16), newClient(project, "bob", 16)
 			register(t, r, alice)
 			register(t, r, bob)
