@@ -95,9 +95,11 @@ func (o Options) liveEventQueueLength() int {
 	return o.LiveEventQueueLength
 }
 
-// Handlers receive what other nodes send. They are called from NATS
-// goroutines and must not block: the gateway forwards into its router's
-// channel, non-blocking or with a bounded wait, and counts drops.
+// Handlers receive what other nodes send. They are called from the Bus's
+// and NATS's goroutines and must not block: the gateway forwards into its
+// router's channel, non-blocking or with a bounded wait, and counts drops.
+// OnEvent runs on the one goroutine that delivers live events, so a slow
+// OnEvent delays every user's events and fills the live event queue.
 type Handlers struct {
 	// OnEvent receives chat events published by OTHER nodes, once per event
 	// even when both the sender and the recipient are subscribed here or
@@ -258,8 +260,9 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 
 // Close unsubscribes, stops the delivery of live events and waits for it,
 // fails pending publishes with "nats bus is closed", announces this node's
-// users as offline and stops the Bus. It does not close conn, which the caller owns. It is
-// idempotent; Run must be stopped separately through its context.
+// users as offline and stops the Bus. It does not close conn, which the
+// caller owns. It is idempotent; Run must be stopped separately through
+// its context.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
 		var errs []error
