@@ -62,6 +62,12 @@ type Config struct {
 	// PublishAttempts is how many attempts a publish makes before the
 	// sender gets a failure.
 	PublishAttempts int `env:"PEROXO_GATEWAY_PUBLISH_ATTEMPTS" envDefault:"3"`
+	// PublishMaxPending is the max events published to the event log and
+	// not yet acknowledged. The sender of one more gets a failure at once.
+	PublishMaxPending int `env:"PEROXO_GATEWAY_PUBLISH_MAX_PENDING" envDefault:"4096"`
+	// LiveEventQueueLength is the max live events from other nodes that
+	// NATS received and the gateway has not yet routed; NATS drops more.
+	LiveEventQueueLength int `env:"PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH" envDefault:"8192"`
 	// PresenceTTL is how long another node's user counts as online without
 	// a heartbeat.
 	PresenceTTL time.Duration `env:"PEROXO_GATEWAY_PRESENCE_TTL" envDefault:"15s"`
@@ -107,13 +113,11 @@ type Limits struct {
 	HandshakeTimeout time.Duration `env:"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT" envDefault:"5s"`
 	RequestTimeout   time.Duration `env:"PEROXO_GATEWAY_REQUEST_TIMEOUT" envDefault:"5s"`
 
-	RecentIDs          int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
-	RecentIDTTL        time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
-	RouterQueueLength  int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
-	RoomQueueLength    int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
-	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"256"`
-	PublishQueueLength int           `env:"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH" envDefault:"4096"`
-	PresenceFanoutMax  int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
+	RecentIDs         int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
+	RecentIDTTL       time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
+	RouterQueueLength int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
+	RoomQueueLength   int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
+	PresenceFanoutMax int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
 	// PresenceBatchInterval is how often a node sends the presence changes
 	// it coalesced per project; zero sends each change at once.
 	PresenceBatchInterval time.Duration `env:"PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL" envDefault:"250ms"`
@@ -217,6 +221,14 @@ func (c *Config) validateNATS() error {
 	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_ATTEMPTS", c.PublishAttempts); err != nil {
 		return err
 	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_MAX_PENDING",
+		c.PublishMaxPending); err != nil {
+		return err
+	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH",
+		c.LiveEventQueueLength); err != nil {
+		return err
+	}
 	if c.PresenceTTL <= c.HeartbeatInterval {
 		return config.Invalid("PEROXO_GATEWAY_PRESENCE_TTL", c.PresenceTTL.String(),
 			"must exceed PEROXO_GATEWAY_HEARTBEAT_INTERVAL="+c.HeartbeatInterval.String()+
@@ -263,8 +275,6 @@ func (l *Limits) Validate() error {
 		{"PEROXO_GATEWAY_RECENT_ID_TTL", int64(l.RecentIDTTL)},
 		{"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH", int64(l.RouterQueueLength)},
 		{"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH", int64(l.RoomQueueLength)},
-		{"PEROXO_GATEWAY_PUBLISH_WORKERS", int64(l.PublishWorkers)},
-		{"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH", int64(l.PublishQueueLength)},
 		{"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX", int64(l.PresenceFanoutMax)},
 	}
 	for _, count := range counts {
