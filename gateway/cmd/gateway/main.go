@@ -19,7 +19,6 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/web"
-	"github.com/peroxo/peroxo/platform/eventlog"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
@@ -68,19 +67,7 @@ func run(ctx context.Context) error {
 	// The bus calls its handlers from NATS goroutines as soon as it exists,
 	// before the router does; until then remote events are dropped.
 	var routerRef atomic.Pointer[router.Router]
-	bus, err := natsbus.New(natsConn, natsbus.Options{
-		NodeID: cfg.NodeID,
-		Stream: eventlog.StreamSettings{
-			MaxAge:          cfg.StreamMaxAge,
-			MaxBytes:        cfg.StreamMaxBytes,
-			Replicas:        cfg.StreamReplicas,
-			DuplicateWindow: cfg.StreamDuplicateWindow,
-		},
-		PublishTimeout:    cfg.PublishTimeout,
-		PublishAttempts:   cfg.PublishAttempts,
-		PresenceTTL:       cfg.PresenceTTL,
-		HeartbeatInterval: cfg.HeartbeatInterval,
-	}, natsbus.Handlers{
+	bus, err := natsbus.New(natsConn, natsbus.OptionsFromConfig(cfg), natsbus.Handlers{
 		OnEvent: func(event *eventsv1.ChatEvent) {
 			if r := routerRef.Load(); r != nil {
 				r.HandleRemoteEvent(event)
@@ -89,6 +76,11 @@ func run(ctx context.Context) error {
 		OnPresence: func(event *eventsv1.PresenceEvent) {
 			if r := routerRef.Load(); r != nil {
 				r.HandleRemotePresence(event)
+			}
+		},
+		OnEventsDropped: func(count int) {
+			if r := routerRef.Load(); r != nil {
+				r.HandleDroppedRemoteEvents(count)
 			}
 		},
 	}, logger)

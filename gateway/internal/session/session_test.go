@@ -31,12 +31,15 @@ func TestMain(m *testing.M) {
 // localBus is a Bus test double for one node: publishes succeed at once.
 type localBus struct{}
 
-func (localBus) Publish(context.Context, *eventsv1.ChatEvent) error { return nil }
-func (localBus) SubscribeUser(string, string) error                 { return nil }
-func (localBus) UnsubscribeUser(string, string) error               { return nil }
-func (localBus) SubscribeRoom(string, string) error                 { return nil }
-func (localBus) UnsubscribeRoom(string, string) error               { return nil }
-func (localBus) SetOnline(string, string, bool)                     {}
+func (localBus) PublishAsync(_ *eventsv1.ChatEvent, done func(error)) error {
+	done(nil)
+	return nil
+}
+func (localBus) SubscribeUser(string, string) error   { return nil }
+func (localBus) UnsubscribeUser(string, string) error { return nil }
+func (localBus) SubscribeRoom(string, string) error   { return nil }
+func (localBus) UnsubscribeRoom(string, string) error { return nil }
+func (localBus) SetOnline(string, string, bool)       {}
 func (localBus) OnlineUsers(context.Context, string) ([]string, error) {
 	return []string{"alice"}, nil
 }
@@ -65,7 +68,7 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 	r := router.New(router.Settings{
 		NodeID: "node", SessionsPerUser: 2, RoomsPerSession: 2, RoomMembersPerNode: 10,
 		RecentIDs: 8, RecentIDTTL: time.Minute, InboxLength: 8, RoomInboxLength: 8,
-		PublishWorkers: 1, PublishQueueLength: 8, PresenceFanoutMax: 8,
+		PresenceFanoutMax: 8,
 	}, localBus{}, m, logger)
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- r.Run(context.Background()) }()
