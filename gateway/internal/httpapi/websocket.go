@@ -95,7 +95,9 @@ func (h *WebSocketHandler) Close() error {
 	return nil
 }
 
-// ServeHTTP performs the handshake and runs the session until it ends.
+// ServeHTTP performs the handshake and starts the session on a goroutine
+// of its own. Returning early lets the HTTP server drop the request and
+// its connection buffers (about 10 KB), which a session never uses.
 func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.Request) {
 	if h.ctx.Err() != nil {
 		h.reject(writer, "shutting_down", http.StatusServiceUnavailable,
@@ -109,7 +111,12 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 			"this gateway node has reached its connection limit; retry later")
 		return
 	}
-	defer h.connections.Add(-1)
+	started := false
+	defer func() {
+		if !started {
+			h.connections.Add(-1)
+		}
+	}()
 	if !h.originAllowed(request) {
 		h.reject(writer, "origin", http.StatusForbidden, "origin not allowed")
 		return
@@ -153,10 +160,14 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 	}
 	h.sessions.Add(1)
 	h.sessionsMu.Unlock()
-	defer h.sessions.Done()
-	if err := sess.Run(h.ctx, conn); err != nil {
-		h.logger.Warn("session ended with an error", "err", err, "conn", connID)
-	}
+	started = true
+	go func() {
+		defer h.sessions.Done()
+		defer h.connections.Add(-1)
+		if err := sess.Run(h.ctx, conn); err != nil {
+			h.logger.Warn("session ended with an error", "err", err, "conn", connID)
+		}
+	}()
 }
 
 func (h *WebSocketHandler) reject(writer http.ResponseWriter, reason string, status int,

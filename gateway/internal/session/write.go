@@ -11,8 +11,9 @@ import (
 )
 
 // maxSpareBatch is the largest batch array the write loop keeps for
-// reuse; a longer one, left by a burst, is let go.
-const maxSpareBatch = 64
+// reuse; a longer one, left by a burst, is let go, so an idle session
+// holds at most two small arrays.
+const maxSpareBatch = 8
 
 // writeLoop writes queued frames until the session closes. It also pings
 // the client. It closes the session when a pong is late, when no frame
