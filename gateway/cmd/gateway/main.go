@@ -58,7 +58,8 @@ func run(ctx context.Context) error {
 		defer embedded.Close()
 		natsURL = embedded.ClientURL()
 	}
-	natsConn, err := natsconn.Connect(natsURL, "peroxo-gateway", logger.With("component", "nats"))
+	natsConn, err := natsconn.Connect(natsURL, "peroxo-gateway", logger.With("component", "nats"),
+		natsbus.ConnectOptions()...)
 	if err != nil {
 		return err
 	}

@@ -168,6 +168,14 @@ type userKey struct{ project, user string }
 
 type roomKey struct{ project, room string }
 
+// ConnectOptions are the options of the NATS connection a Bus uses. With
+// NoEcho the server does not send the node's own publishes back to its
+// subscriptions: every direct message it stores would otherwise come back
+// twice, to be decoded and dropped by the origin check.
+func ConnectOptions() []nats.Option {
+	return []nats.Option{nats.NoEcho()}
+}
+
 // New returns a Bus on conn and subscribes to presence at once, so
 // OnlineUsers includes other nodes' users after their next heartbeat. Run
 // must be started to ensure the streams and to send this node's heartbeats.

@@ -86,7 +86,10 @@ type Session struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	cause     closeCause
-	refreshed chan time.Time
+	// expiresAt is when the token expires (Unix ns), or 0 for never; a
+	// refresh moves it. rearm asks the write loop to recompute its timer.
+	expiresAt atomic.Int64
+	rearm     atomic.Bool
 	pending   chan struct{}
 	requests  sync.WaitGroup
 	limiter   *rate.Limiter
@@ -114,14 +117,16 @@ func New(identity auth.Identity, connID string, settings Settings, deps Dependen
 		deps:     deps,
 		logger: deps.Logger.With("component", "session", "conn", connID,
 			"project", identity.ProjectID, "user", identity.UserID),
-		wake:      make(chan struct{}, 1),
-		closing:   make(chan struct{}),
-		refreshed: make(chan time.Time, 1),
-		pending:   make(chan struct{}, settings.MaxPendingRequests),
+		wake:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+		pending: make(chan struct{}, settings.MaxPendingRequests),
 		limiter: rate.NewLimiter(rate.Limit(settings.MessagesPerSecond),
 			settings.MessageBurst),
 	}
 	session.lastRead.Store(time.Now().UnixNano())
+	if !identity.ExpiresAt.IsZero() {
+		session.expiresAt.Store(identity.ExpiresAt.UnixNano())
+	}
 	return session
 }
 
@@ -167,12 +172,17 @@ func (s *Session) enqueue(frame []byte, limit int) bool {
 	s.queue = append(s.queue, frame)
 	s.queueMu.Unlock()
 	if waiting == 0 {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.wakeWriter()
 	}
 	return true
+}
+
+// wakeWriter wakes the write loop unless a wake-up is pending already.
+func (s *Session) wakeWriter() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // takeQueue swaps the queued frames for spare, an emptied earlier batch

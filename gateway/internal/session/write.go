@@ -18,35 +18,30 @@ const maxSpareBatch = 8
 // writeLoop writes queued frames until the session closes. It also pings
 // the client. It closes the session when a pong is late, when no frame
 // arrived within the idle timeout, or when the token expires without a
-// refresh (which arrives on s.refreshed). When ctx ends it closes the
-// session with code 1001.
+// refresh. When ctx ends it closes the session with code 1001.
 //
 // Each wake-up takes every queued frame and writes them with one flush,
 // so a client that fell behind costs one system call per batch, not one
-// per frame. When the session closes, the write loop unregisters it and
-// sends the close frame, or closes the connection when the peer is gone.
+// per frame. Pings, pongs and the token expiry share one timer, so a
+// wake-up selects over few channels. When the session closes, the write
+// loop unregisters it and sends the close frame, or closes the connection
+// when the peer is gone.
 func (s *Session) writeLoop(ctx context.Context) {
 	defer s.finish()
-	ping := time.NewTicker(s.settings.PingInterval)
-	defer ping.Stop()
-	// A token without an expiry never closes the session.
-	expiry := time.NewTimer(time.Until(s.identity.ExpiresAt))
-	defer expiry.Stop()
-	if s.identity.ExpiresAt.IsZero() {
-		expiry.Stop()
-	}
-	pongDue := time.NewTimer(s.settings.PongTimeout)
-	pongDue.Stop()
-	defer pongDue.Stop()
-	// pingSent is when the ping in flight went out; zero when none is.
-	var pingSent time.Time
-	var batch [][]byte
-	// flushDue fires WriteDelay after a wake-up; it is nil while the
-	// setting is 0, and a nil channel never fires.
+	stopCtx := context.AfterFunc(ctx, func() {
+		s.closeWith(closeCause{code: wire.CloseGoingAway, reason: wire.ReasonGoingAway})
+	})
+	defer stopCtx()
+	keepalive := keepalive{nextPing: time.Now().Add(s.settings.PingInterval)}
+	timer := time.NewTimer(keepalive.next(s).Sub(time.Now()))
+	defer timer.Stop()
+	// flushDue fires WriteDelay after a wake-up; it is nil while no delay
+	// runs, and a nil channel never fires.
 	var flushDue <-chan time.Time
 	delay := time.NewTimer(s.settings.WriteDelay)
 	delay.Stop()
 	defer delay.Stop()
+	var batch [][]byte
 	write := func() bool {
 		batch = s.takeQueue(batch)
 		err := s.conn.WriteText(batch)
@@ -62,12 +57,12 @@ func (s *Session) writeLoop(ctx context.Context) {
 	}
 	for {
 		select {
-		case <-ctx.Done():
-			s.closeWith(closeCause{code: wire.CloseGoingAway, reason: wire.ReasonGoingAway})
-			return
 		case <-s.closing:
 			return
 		case <-s.wake:
+			if s.rearm.Swap(false) {
+				timer.Reset(keepalive.next(s).Sub(time.Now()))
+			}
 			if s.settings.WriteDelay > 0 {
 				if flushDue == nil {
 					delay.Reset(s.settings.WriteDelay)
@@ -83,34 +78,75 @@ func (s *Session) writeLoop(ctx context.Context) {
 			if !write() {
 				return
 			}
-		case expiresAt := <-s.refreshed:
-			expiry.Reset(time.Until(expiresAt))
-		case <-expiry.C:
-			s.logger.Info("closing session: token expired")
-			s.closeWith(closeCause{code: wire.CloseTokenExpired, reason: wire.ReasonTokenExpired})
-			return
-		case now := <-ping.C:
-			if now.Sub(time.Unix(0, s.lastRead.Load())) > s.settings.IdleTimeout {
-				s.closeWith(closeCause{code: wire.CloseIdleTimeout, reason: wire.ReasonIdleTimeout})
+		case now := <-timer.C:
+			if !keepalive.run(s, now) {
 				return
 			}
-			if !pingSent.IsZero() {
-				continue
-			}
-			if err := s.conn.Ping(); err != nil {
-				s.closeAfterWriteError(err)
-				return
-			}
-			pingSent = now
-			pongDue.Reset(s.settings.PongTimeout)
-		case <-pongDue.C:
-			if s.conn.LastPong().Before(pingSent) {
-				s.closeWith(closeCause{code: wire.ClosePongTimeout, reason: wire.ReasonPongTimeout})
-				return
-			}
-			pingSent = time.Time{}
+			timer.Reset(keepalive.next(s).Sub(time.Now()))
 		}
 	}
+}
+
+// keepalive is the write loop's ping and expiry state.
+type keepalive struct {
+	nextPing time.Time
+	// pingSent is when the ping in flight went out; zero when none is.
+	pingSent time.Time
+}
+
+// next returns when run must look again: the next ping, the pong's due
+// time or the token expiry, whichever comes first.
+func (k *keepalive) next(s *Session) time.Time {
+	next := k.nextPing
+	if !k.pingSent.IsZero() {
+		next = minTime(next, k.pingSent.Add(s.settings.PongTimeout))
+	}
+	if expiresAt := s.expiresAt.Load(); expiresAt != 0 {
+		next = minTime(next, time.Unix(0, expiresAt))
+	}
+	return next
+}
+
+// run closes the session when its token expired, a pong is late or the
+// client was idle too long, and sends the next ping when due. It returns
+// false when the session closes.
+func (k *keepalive) run(s *Session, now time.Time) bool {
+	if expiresAt := s.expiresAt.Load(); expiresAt != 0 && !now.Before(time.Unix(0, expiresAt)) {
+		s.logger.Info("closing session: token expired")
+		s.closeWith(closeCause{code: wire.CloseTokenExpired, reason: wire.ReasonTokenExpired})
+		return false
+	}
+	if !k.pingSent.IsZero() && !now.Before(k.pingSent.Add(s.settings.PongTimeout)) {
+		if s.conn.LastPong().Before(k.pingSent) {
+			s.closeWith(closeCause{code: wire.ClosePongTimeout, reason: wire.ReasonPongTimeout})
+			return false
+		}
+		k.pingSent = time.Time{}
+	}
+	if now.Before(k.nextPing) {
+		return true
+	}
+	k.nextPing = now.Add(s.settings.PingInterval)
+	if now.Sub(time.Unix(0, s.lastRead.Load())) > s.settings.IdleTimeout {
+		s.closeWith(closeCause{code: wire.CloseIdleTimeout, reason: wire.ReasonIdleTimeout})
+		return false
+	}
+	if !k.pingSent.IsZero() {
+		return true
+	}
+	if err := s.conn.Ping(); err != nil {
+		s.closeAfterWriteError(err)
+		return false
+	}
+	k.pingSent = now
+	return true
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // finish runs when the write loop ends: the session leaves the router and
