@@ -33,7 +33,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 	})
 	defer stopCtx()
 	keepalive := keepalive{nextPing: time.Now().Add(s.settings.PingInterval)}
-	timer := time.NewTimer(keepalive.next(s).Sub(time.Now()))
+	timer := time.NewTimer(time.Until(keepalive.next(s)))
 	defer timer.Stop()
 	// flushDue fires WriteDelay after a wake-up; it is nil while no delay
 	// runs, and a nil channel never fires.
@@ -61,7 +61,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 			return
 		case <-s.wake:
 			if s.rearm.Swap(false) {
-				timer.Reset(keepalive.next(s).Sub(time.Now()))
+				timer.Reset(time.Until(keepalive.next(s)))
 			}
 			if s.settings.WriteDelay > 0 {
 				if flushDue == nil {
@@ -82,7 +82,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 			if !keepalive.run(s, now) {
 				return
 			}
-			timer.Reset(keepalive.next(s).Sub(time.Now()))
+			timer.Reset(time.Until(keepalive.next(s)))
 		}
 	}
 }
