@@ -31,18 +31,18 @@ func (s *Session) readLoop(ctx context.Context) {
 			continue
 		default:
 		}
-		if opCode != ws.OpText {
-			s.deps.Metrics.Messages.WithLabelValues("in", "binary").Inc()
-			s.sendError(wire.Error{Code: wire.CodeBinaryFrame,
-				Message: "binary frames are not supported; send JSON text frames"})
-			continue
-		}
 		if !s.limiter.Allow() {
 			s.deps.Metrics.RateLimited.Inc()
 			s.deps.Metrics.Messages.WithLabelValues("in", "rate_limited").Inc()
 			s.deps.Metrics.RequestErrors.WithLabelValues("3000").Inc()
 			s.sendOptional(wire.MustEncode(wire.Error{Code: wire.CodeRateLimited,
 				Message: "too many frames per second; this frame was dropped"}))
+			continue
+		}
+		if opCode != ws.OpText {
+			s.deps.Metrics.Messages.WithLabelValues("in", "binary").Inc()
+			s.sendError(wire.Error{Code: wire.CodeBinaryFrame,
+				Message: "binary frames are not supported; send JSON text frames"})
 			continue
 		}
 		request, err := wire.Decode(data, limits)

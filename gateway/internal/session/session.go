@@ -71,11 +71,14 @@ type Dependencies struct {
 // limiter belongs to the read loop, and queueMu guards the queue. Send is
 // safe for concurrent use by the router, room actors and publishers.
 type Session struct {
-	conn     *wsconn.Conn
-	identity auth.Identity
-	settings Settings
-	deps     Dependencies
-	logger   *slog.Logger
+	conn *wsconn.Conn
+	// sharedConn is conn for goroutines other than the session's own,
+	// which may run before Run sets conn.
+	sharedConn atomic.Pointer[wsconn.Conn]
+	identity   auth.Identity
+	settings   Settings
+	deps       Dependencies
+	logger     *slog.Logger
 
 	queueMu sync.Mutex
 	// queue holds the frames the write loop has not taken yet; it stays
@@ -231,6 +234,7 @@ func (s *Session) Register(ctx context.Context) error {
 // goroutine of the session has stopped.
 func (s *Session) Run(ctx context.Context, conn *wsconn.Conn) error {
 	s.conn = conn
+	s.sharedConn.Store(conn)
 	s.deps.Metrics.ConnectionsActive.Inc()
 	defer s.deps.Metrics.ConnectionsActive.Dec()
 

@@ -191,15 +191,20 @@ func TestSessionKeepsClientThatAnswersPings(t *testing.T) {
 		// pings is how many pings an answering client must see while
 		// the session stays open.
 		pings int
+		// idle is the idle timeout; pongs count as activity.
+		idle time.Duration
 	}{
-		{name: "answered", answer: true, pings: 3},
-		{name: "ignored", answer: false},
+		{name: "answered", answer: true, pings: 3, idle: time.Hour},
+		{name: "answered with a short idle timeout", answer: true, pings: 8,
+			idle: 80 * time.Millisecond},
+		{name: "ignored", answer: false, idle: time.Hour},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			settings := testSettings()
 			settings.PingInterval = 20 * time.Millisecond
 			settings.PongTimeout = 15 * time.Millisecond
+			settings.IdleTimeout = test.idle
 			url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice"}, settings)
 			conn, _, _, err := ws.Dial(context.Background(), url)
 			if err != nil {

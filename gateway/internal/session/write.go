@@ -11,7 +11,7 @@ import (
 )
 
 // maxSpareBatch is the largest batch array the write loop keeps for
-// reuse; a longer one, left by a burst, is let go, so an idle session
+// reuse. A longer one, left by a burst, is let go, so an idle session
 // holds at most two small arrays.
 const maxSpareBatch = 8
 
@@ -127,7 +127,11 @@ func (k *keepalive) run(s *Session, now time.Time) bool {
 		return true
 	}
 	k.nextPing = now.Add(s.settings.PingInterval)
-	if now.Sub(time.Unix(0, s.lastRead.Load())) > s.settings.IdleTimeout {
+	lastActive := time.Unix(0, s.lastRead.Load())
+	if pong := s.conn.LastPong(); pong.After(lastActive) {
+		lastActive = pong
+	}
+	if now.Sub(lastActive) > s.settings.IdleTimeout {
 		s.closeWith(closeCause{code: wire.CloseIdleTimeout, reason: wire.ReasonIdleTimeout})
 		return false
 	}
@@ -176,10 +180,15 @@ func (s *Session) closeAfterWriteError(err error) {
 }
 
 // closeSlowConsumer closes the session as a slow consumer and counts the
-// drop once.
+// drop once. It also ends a batch write in progress, which would otherwise
+// hold the session for up to the write timeout. The close frame goes out
+// only when that write did not stop halfway through a frame.
 func (s *Session) closeSlowConsumer(peerGone bool) {
 	if s.closeWith(closeCause{code: wire.CloseSlowConsumer,
 		reason: wire.ReasonSlowConsumer, peerGone: peerGone}) {
+		if conn := s.sharedConn.Load(); conn != nil {
+			conn.AbortWrites()
+		}
 		s.deps.Metrics.SlowConsumerDrops.Inc()
 		s.logger.Info("closing slow consumer", "queue", s.settings.QueueLength)
 	}

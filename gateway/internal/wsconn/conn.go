@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,17 @@ const (
 // MaxMessageBytes; the caller closes with StatusMessageTooBig.
 var ErrMessageTooBig = errors.New("websocket message exceeds the read limit")
 
-// ErrClosed is returned by writes after a close frame was sent.
+// ErrClosed is returned by writes after a close frame was sent or after
+// AbortWrites.
 var ErrClosed = errors.New("websocket connection is closing")
+
+// ErrBroken is returned by writes after a write failed: the client may
+// have received part of a frame, so nothing more can follow it.
+var ErrBroken = errors.New("websocket connection broken by a failed write")
+
+// initialReadBytes bounds the first buffer of a message, whatever size its
+// header claims.
+const initialReadBytes = 4096
 
 // CloseError is returned by Read when the client sent a close frame. Code
 // is StatusNoStatus when the frame carried no code.
@@ -78,7 +88,8 @@ func CloseStatus(err error) int {
 // client; the caller then closes with StatusProtocolError.
 func IsProtocolError(err error) bool {
 	var protocolErr ws.ProtocolError
-	return errors.As(err, &protocolErr)
+	return errors.As(err, &protocolErr) ||
+		errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected)
 }
 
 // Conn is one accepted WebSocket connection.
@@ -89,9 +100,15 @@ type Conn struct {
 	// lastPong is when the last pong arrived (Unix ns), or 0.
 	lastPong atomic.Int64
 
+	// aborted is set by AbortWrites; later batches are not written.
+	aborted atomic.Bool
+
 	writeMu sync.Mutex
-	// closeSent is set once a close frame went out; guarded by writeMu.
+	// closeSent is set once a close frame went out, and broken once a
+	// write failed, which may have left a frame half written. Both are
+	// guarded by writeMu.
 	closeSent bool
+	broken    bool
 }
 
 // Accept completes the handshake of request, choosing subprotocol when
@@ -157,19 +174,23 @@ func (c *Conn) Read() (ws.OpCode, []byte, error) {
 
 // readMessage reads the payload of the message that header starts,
 // following continuation frames, within MaxMessageBytes.
+//
+// The buffer starts at most at initialReadBytes and grows as bytes arrive,
+// so a header that only claims a large size costs no memory. It never
+// grows past the limit plus one byte, which is how an oversize message
+// shows.
 func (c *Conn) readMessage(header ws.Header) ([]byte, error) {
-	limit := c.settings.MaxMessageBytes
-	data := make([]byte, 0, max(header.Length, 64))
+	ceiling := c.settings.MaxMessageBytes + 1
+	data := make([]byte, 0, min(max(header.Length, 64), initialReadBytes, ceiling))
 	for {
 		if len(data) == cap(data) {
-			if int64(len(data)) >= limit {
-				return nil, ErrMessageTooBig
-			}
-			data = append(data, 0)[:len(data)]
+			data = slices.Grow(data, int(min(int64(2*cap(data)), ceiling))-len(data))
 		}
-		room := data[len(data):min(int64(cap(data)), limit)]
-		n, err := c.reader.Read(room)
+		n, err := c.reader.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
+		if int64(len(data)) >= ceiling {
+			return nil, ErrMessageTooBig
+		}
 		if errors.Is(err, io.EOF) {
 			return data, nil
 		}
@@ -218,6 +239,9 @@ func (c *Conn) peerClosed(body []byte) error {
 		if err := ws.CheckCloseFrameData(code, reason); err != nil {
 			return err
 		}
+		if code >= 5000 {
+			return ws.ProtocolError("close code above 4999")
+		}
 		closeErr.Code, closeErr.Reason = int(code), reason
 		reply = body[:2]
 	}
@@ -245,23 +269,46 @@ var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<
 func (c *Conn) WriteText(messages [][]byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if c.closeSent {
+	switch {
+	case c.broken:
+		return ErrBroken
+	case c.closeSent || c.aborted.Load():
 		return ErrClosed
 	}
+
+	if err := c.netConn.SetWriteDeadline(time.Now().Add(c.settings.WriteTimeout)); err != nil {
+		return err
+	}
+	// An AbortWrites between the check above and the deadline would be
+	// undone by it; looking again closes that gap.
+	if c.aborted.Load() {
+		return ErrClosed
+	}
+
 	writer := writerPool.Get().(*bufio.Writer)
 	writer.Reset(c.netConn)
 	defer func() {
 		writer.Reset(nil)
 		writerPool.Put(writer)
 	}()
-	if err := c.netConn.SetWriteDeadline(time.Now().Add(c.settings.WriteTimeout)); err != nil {
-		return err
-	}
 	for _, message := range messages {
 		_, _ = writer.Write(appendHeader(writer.AvailableBuffer(), ws.OpText, len(message)))
 		_, _ = writer.Write(message)
 	}
-	return writer.Flush()
+	if err := writer.Flush(); err != nil {
+		c.broken = true
+		return err
+	}
+	return nil
+}
+
+// AbortWrites ends the batch write in progress at once and makes later
+// batches fail with ErrClosed. Control frames, such as the close frame,
+// still go out unless the aborted write broke the connection. It is safe
+// to call from any goroutine.
+func (c *Conn) AbortWrites() {
+	c.aborted.Store(true)
+	_ = c.netConn.SetWriteDeadline(time.Now())
 }
 
 // Ping sends a ping frame; the pong shows in LastPong.
@@ -269,9 +316,9 @@ func (c *Conn) Ping() error {
 	return c.writeControl(ws.OpPing, nil)
 }
 
-// WriteClose sends a close frame with code and reason, once, and gives
-// the client CloseTimeout to answer: then Read fails. Later writes return
-// ErrClosed.
+// WriteClose sends a close frame with code and reason, once. The client
+// then has CloseTimeout to send its close frame before Read fails. Later
+// writes return ErrClosed.
 func (c *Conn) WriteClose(code int, reason string) error {
 	body := make([]byte, 2, 2+len(reason))
 	binary.BigEndian.PutUint16(body, uint16(code))
@@ -319,7 +366,10 @@ func (c *Conn) CloseNow() error {
 func (c *Conn) writeControl(opCode ws.OpCode, body []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if c.closeSent {
+	switch {
+	case c.broken:
+		return ErrBroken
+	case c.closeSent:
 		return ErrClosed
 	}
 	if opCode == ws.OpClose {
@@ -329,8 +379,11 @@ func (c *Conn) writeControl(opCode ws.OpCode, body []byte) error {
 		return err
 	}
 	frame := appendHeader(make([]byte, 0, 2+len(body)), opCode, len(body))
-	_, err := c.netConn.Write(append(frame, body...))
-	return err
+	if _, err := c.netConn.Write(append(frame, body...)); err != nil {
+		c.broken = true
+		return err
+	}
+	return nil
 }
 
 // appendHeader appends the header of an unmasked final frame of length n.

@@ -19,7 +19,7 @@ import (
 )
 
 var testSettings = wsconn.Settings{
-	MaxMessageBytes: 64,
+	MaxMessageBytes: 100,
 	WriteTimeout:    time.Second,
 	CloseTimeout:    time.Second,
 	ReadBufferBytes: 16,
@@ -76,7 +76,7 @@ func TestEchoBatchesArriveAsSeparateMessages(t *testing.T) {
 	if got := response.Header.Get("Sec-WebSocket-Protocol"); got != "test.v1" {
 		t.Fatalf("subprotocol %q, want test.v1", got)
 	}
-	for _, message := range []string{"", "a", strings.Repeat("x", 64)} {
+	for _, message := range []string{"", "a", strings.Repeat("x", 100)} {
 		if err := conn.Write(ctx, websocket.MessageText, []byte(message)); err != nil {
 			t.Fatal(err)
 		}
@@ -168,14 +168,17 @@ func TestBrokenFramesFailRead(t *testing.T) {
 		code  ws.StatusCode
 	}{
 		{"one frame over the limit", func(conn net.Conn) error {
-			return ws.WriteFrame(conn, ws.MaskFrame(ws.NewTextFrame(bytes.Repeat([]byte("x"), 65))))
+			return ws.WriteFrame(conn, ws.MaskFrame(ws.NewTextFrame(bytes.Repeat([]byte("x"), 101))))
 		}, func(err error) bool { return errors.Is(err, wsconn.ErrMessageTooBig) }, 1009},
 		{"fragments over the limit", func(conn net.Conn) error {
-			part := bytes.Repeat([]byte("x"), 40)
-			if err := ws.WriteFrame(conn, ws.MaskFrame(ws.NewFrame(ws.OpText, false, part))); err != nil {
+			// The first fragment is under the limit and the second
+			// crosses it.
+			first := bytes.Repeat([]byte("x"), 70)
+			if err := ws.WriteFrame(conn, ws.MaskFrame(ws.NewFrame(ws.OpText, false, first))); err != nil {
 				return err
 			}
-			return ws.WriteFrame(conn, ws.MaskFrame(ws.NewFrame(ws.OpContinuation, true, part)))
+			second := ws.NewFrame(ws.OpContinuation, true, bytes.Repeat([]byte("x"), 40))
+			return ws.WriteFrame(conn, ws.MaskFrame(second))
 		}, func(err error) bool { return errors.Is(err, wsconn.ErrMessageTooBig) }, 1009},
 		{"unmasked frame", func(conn net.Conn) error {
 			return ws.WriteFrame(conn, ws.NewTextFrame([]byte("hi")))
@@ -185,6 +188,13 @@ func TestBrokenFramesFailRead(t *testing.T) {
 		}, wsconn.IsProtocolError, 1002},
 		{"close frame with one byte", func(conn net.Conn) error {
 			return ws.WriteFrame(conn, ws.MaskFrame(ws.NewCloseFrame([]byte{3})))
+		}, wsconn.IsProtocolError, 1002},
+		{"close code above 4999", func(conn net.Conn) error {
+			return ws.WriteFrame(conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(5000, ""))))
+		}, wsconn.IsProtocolError, 1002},
+		{"length with its top bit set", func(conn net.Conn) error {
+			_, err := conn.Write([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+			return err
 		}, wsconn.IsProtocolError, 1002},
 	}
 	for _, test := range tests {
@@ -229,5 +239,31 @@ func TestWriteAfterCloseFails(t *testing.T) {
 	}
 	if err := conn.WriteText([][]byte{[]byte("late")}); !errors.Is(err, wsconn.ErrClosed) {
 		t.Fatalf("write after close: %v, want ErrClosed", err)
+	}
+}
+
+func TestAbortWritesEndsStalledBatch(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	conn := wsconn.NewForTest(server, wsconn.Settings{
+		MaxMessageBytes: 100, WriteTimeout: time.Hour, CloseTimeout: time.Hour,
+		ReadBufferBytes: 16,
+	})
+	// The client reads one byte and then stops, so the write has begun
+	// and blocks.
+	written := make(chan error, 1)
+	go func() { written <- conn.WriteText([][]byte{bytes.Repeat([]byte("x"), 64)}) }()
+	if _, err := client.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	conn.AbortWrites()
+	if err := <-written; err == nil {
+		t.Fatal("the stalled write succeeded")
+	}
+	if err := conn.WriteClose(wsconn.StatusGoingAway, "bye"); !errors.Is(err, wsconn.ErrBroken) {
+		t.Errorf("close frame after a broken write: %v, want ErrBroken", err)
+	}
+	if err := conn.WriteText([][]byte{[]byte("late")}); !errors.Is(err, wsconn.ErrBroken) {
+		t.Errorf("batch after a broken write: %v, want ErrBroken", err)
 	}
 }
