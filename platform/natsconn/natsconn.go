@@ -17,9 +17,9 @@ import (
 // backoff capped at five seconds plus jitter, while the server is down, both
 // at start and after a lost connection. The returned connection buffers
 // publishes while it reconnects. name identifies the client in the
-// server's monitoring.
-func Connect(url, name string, logger *slog.Logger) (*nats.Conn, error) {
-	conn, err := nats.Connect(url,
+// server's monitoring; extra options follow the defaults.
+func Connect(url, name string, logger *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
+	options := []nats.Option{
 		nats.Name(name),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
@@ -35,7 +35,8 @@ func Connect(url, name string, logger *slog.Logger) (*nats.Conn, error) {
 		nats.ConnectHandler(func(conn *nats.Conn) {
 			logger.Info("nats connected", "url", conn.ConnectedUrlRedacted())
 		}),
-	)
+	}
+	conn, err := nats.Connect(url, append(options, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats at %s: %w", url, err)
 	}

@@ -95,7 +95,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	flags.IntVar(&o.TokenConcurrency, "token-concurrency", o.TokenConcurrency,
 		"token and conversation requests in flight")
 	flags.IntVar(&o.SourceAddrs, "source-addrs", 0,
-		"loopback source addresses 127.0.0.1..N to spread connections over (0: one per 20,000 connections)")
+		"loopback source addresses 127.0.0.1..N to spread connections over (0: one per 10,000 connections)")
 	flags.DurationVar(&o.HandshakeTimeout, "handshake-timeout", o.HandshakeTimeout,
 		"bound on each connect and HTTP request")
 	flags.DurationVar(&o.WriteTimeout, "write-timeout", o.WriteTimeout, "bound on each frame write")

@@ -17,9 +17,10 @@ import (
 )
 
 // Ephemeral ports run out near 28,000 connections per source address with
-// Linux's default ip_local_port_range (32768-60999), so SourceAddrsFor plans
-// at most this many connections per address.
-const connsPerSourceAddr = 20_000
+// Linux's default ip_local_port_range (32768-60999), and the ports of a
+// previous run stay in TIME_WAIT for a minute. So SourceAddrsFor plans at
+// most this many connections per address.
+const connsPerSourceAddr = 10_000
 
 // ErrFDLimit marks a dial that failed because this process reached its
 // open-file limit.

@@ -41,7 +41,7 @@ func TestWebSocketURL(t *testing.T) {
 
 func TestSourceAddrsFor(t *testing.T) {
 	cases := []struct{ connections, want int }{
-		{0, 1}, {1, 1}, {20_000, 1}, {20_001, 2}, {100_000, 5},
+		{0, 1}, {1, 1}, {10_000, 1}, {10_001, 2}, {100_000, 10},
 	}
 	for _, tc := range cases {
 		if got := SourceAddrsFor(tc.connections); got != tc.want {

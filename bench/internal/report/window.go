@@ -1,8 +1,10 @@
 package report
 
 // WindowSize is how many sequence numbers below the highest one seen a
-// [Window] still remembers.
-const WindowSize = 4096
+// [Window] still remembers. At 448 a Window fills one 64-byte cache line:
+// a receiver keeps one per sender, and with thousands of receivers larger
+// windows made each check a cache miss.
+const WindowSize = 448
 
 // Seen classifies one observed sequence number.
 type Seen int

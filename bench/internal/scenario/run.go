@@ -165,7 +165,10 @@ func (r *run) openMembers(ctx context.Context, members []*member) error {
 		if r.options.ConnectRate > 0 {
 			due := started.Add(time.Duration(float64(i) / r.options.ConnectRate * float64(time.Second)))
 			if err := schedule.SleepUntil(groupCtx, due); err != nil {
-				_ = group.Wait()
+				// A failed connect cancels groupCtx; its error is the cause.
+				if connectErr := group.Wait(); connectErr != nil {
+					err = connectErr
+				}
 				r.closeMembers(members)
 				return fmt.Errorf("open connections: %w", err)
 			}

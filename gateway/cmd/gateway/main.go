@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync/atomic"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/web"
-	"github.com/peroxo/peroxo/platform/eventlog"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
@@ -58,7 +58,8 @@ func run(ctx context.Context) error {
 		defer embedded.Close()
 		natsURL = embedded.ClientURL()
 	}
-	natsConn, err := natsconn.Connect(natsURL, "peroxo-gateway", logger.With("component", "nats"))
+	natsConn, err := natsconn.Connect(natsURL, "peroxo-gateway", logger.With("component", "nats"),
+		natsbus.ConnectOptions()...)
 	if err != nil {
 		return err
 	}
@@ -67,19 +68,7 @@ func run(ctx context.Context) error {
 	// The bus calls its handlers from NATS goroutines as soon as it exists,
 	// before the router does; until then remote events are dropped.
 	var routerRef atomic.Pointer[router.Router]
-	bus, err := natsbus.New(natsConn, natsbus.Options{
-		NodeID: cfg.NodeID,
-		Stream: eventlog.StreamSettings{
-			MaxAge:          cfg.StreamMaxAge,
-			MaxBytes:        cfg.StreamMaxBytes,
-			Replicas:        cfg.StreamReplicas,
-			DuplicateWindow: cfg.StreamDuplicateWindow,
-		},
-		PublishTimeout:    cfg.PublishTimeout,
-		PublishAttempts:   cfg.PublishAttempts,
-		PresenceTTL:       cfg.PresenceTTL,
-		HeartbeatInterval: cfg.HeartbeatInterval,
-	}, natsbus.Handlers{
+	bus, err := natsbus.New(natsConn, natsbus.OptionsFromConfig(cfg), natsbus.Handlers{
 		OnEvent: func(event *eventsv1.ChatEvent) {
 			if r := routerRef.Load(); r != nil {
 				r.HandleRemoteEvent(event)
@@ -88,6 +77,11 @@ func run(ctx context.Context) error {
 		OnPresence: func(event *eventsv1.PresenceEvent) {
 			if r := routerRef.Load(); r != nil {
 				r.HandleRemotePresence(event)
+			}
+		},
+		OnEventsDropped: func(count int) {
+			if r := routerRef.Load(); r != nil {
+				r.HandleDroppedRemoteEvents(count)
 			}
 		},
 	}, logger)
@@ -130,7 +124,28 @@ func run(ctx context.Context) error {
 	group.Go(func() error {
 		return runner.ServeHTTP(groupCtx, server, listener, cfg.ShutdownTimeout)
 	})
+	if cfg.PprofAddr != "" {
+		group.Go(func() error { return serveProfiles(groupCtx, cfg, logger) })
+	}
 	err = group.Wait()
 	logger.Info("gateway stopped")
 	return err
+}
+
+// serveProfiles serves net/http/pprof on PEROXO_GATEWAY_PPROF_ADDR until
+// ctx ends.
+func serveProfiles(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	server, listener, err := runner.ListenHTTP("PEROXO_GATEWAY_PPROF_ADDR", cfg.PprofAddr,
+		mux, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving runtime profiles", "addr", listener.Addr().String())
+	return runner.ServeHTTP(ctx, server, listener, cfg.ShutdownTimeout)
 }

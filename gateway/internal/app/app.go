@@ -60,8 +60,6 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 		RecentIDTTL:           limits.RecentIDTTL,
 		InboxLength:           limits.RouterQueueLength,
 		RoomInboxLength:       limits.RoomQueueLength,
-		PublishWorkers:        limits.PublishWorkers,
-		PublishQueueLength:    limits.PublishQueueLength,
 		PresenceFanoutMax:     limits.PresenceFanoutMax,
 		PresenceBatchInterval: limits.PresenceBatchInterval,
 	}, deps.Bus, m, deps.Logger)
@@ -79,6 +77,7 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 			PongTimeout:        limits.PongTimeout,
 			IdleTimeout:        limits.IdleTimeout,
 			WriteTimeout:       limits.WriteTimeout,
+			WriteDelay:         limits.WriteDelay,
 			RequestTimeout:     limits.RequestTimeout,
 			MaxPendingRequests: limits.MaxPendingRequests,
 		},

@@ -268,7 +268,7 @@ func startGateway(t testing.TB, cfg config.Config) *gatewayNode {
 func startGatewayOn(t testing.TB, cfg config.Config, natsURL string) *gatewayNode {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	conn, err := natsconn.Connect(natsURL, "gateway-test", logger)
+	conn, err := natsconn.Connect(natsURL, "gateway-test", logger, natsbus.ConnectOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

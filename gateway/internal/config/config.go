@@ -22,6 +22,9 @@ type Config struct {
 	// Addr is the listen address of the WebSocket, web client, API and
 	// operational endpoints.
 	Addr string `env:"PEROXO_GATEWAY_ADDR" envDefault:"127.0.0.1:8080"`
+	// PprofAddr, when set, serves Go's runtime profiles (net/http/pprof)
+	// on a listener of its own; keep it on loopback.
+	PprofAddr string `env:"PEROXO_GATEWAY_PPROF_ADDR"`
 	// DataDir holds the embedded NATS server's JetStream files.
 	DataDir string `env:"PEROXO_GATEWAY_DATA_DIR" envDefault:"data/gateway"`
 	// ShutdownTimeout bounds how long a stop waits for in-flight work.
@@ -59,6 +62,12 @@ type Config struct {
 	// PublishAttempts is how many attempts a publish makes before the
 	// sender gets a failure.
 	PublishAttempts int `env:"PEROXO_GATEWAY_PUBLISH_ATTEMPTS" envDefault:"3"`
+	// PublishMaxPending is the max events published to the event log and
+	// not yet acknowledged. The sender of one more gets a failure at once.
+	PublishMaxPending int `env:"PEROXO_GATEWAY_PUBLISH_MAX_PENDING" envDefault:"4096"`
+	// LiveEventQueueLength is the max live events from other nodes that
+	// NATS received and the gateway has not yet routed; NATS drops more.
+	LiveEventQueueLength int `env:"PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH" envDefault:"8192"`
 	// PresenceTTL is how long another node's user counts as online without
 	// a heartbeat.
 	PresenceTTL time.Duration `env:"PEROXO_GATEWAY_PRESENCE_TTL" envDefault:"15s"`
@@ -94,20 +103,21 @@ type Limits struct {
 	QueueLength        int     `env:"PEROXO_GATEWAY_QUEUE_LENGTH" envDefault:"256"`
 	MaxPendingRequests int     `env:"PEROXO_GATEWAY_MAX_PENDING_REQUESTS" envDefault:"8"`
 
-	PingInterval     time.Duration `env:"PEROXO_GATEWAY_PING_INTERVAL" envDefault:"25s"`
-	PongTimeout      time.Duration `env:"PEROXO_GATEWAY_PONG_TIMEOUT" envDefault:"10s"`
-	IdleTimeout      time.Duration `env:"PEROXO_GATEWAY_IDLE_TIMEOUT" envDefault:"1h"`
-	WriteTimeout     time.Duration `env:"PEROXO_GATEWAY_WRITE_TIMEOUT" envDefault:"10s"`
+	PingInterval time.Duration `env:"PEROXO_GATEWAY_PING_INTERVAL" envDefault:"25s"`
+	PongTimeout  time.Duration `env:"PEROXO_GATEWAY_PONG_TIMEOUT" envDefault:"10s"`
+	IdleTimeout  time.Duration `env:"PEROXO_GATEWAY_IDLE_TIMEOUT" envDefault:"1h"`
+	WriteTimeout time.Duration `env:"PEROXO_GATEWAY_WRITE_TIMEOUT" envDefault:"10s"`
+	// WriteDelay is how long a session collects frames before it writes
+	// them; 0 writes as soon as a frame is queued.
+	WriteDelay       time.Duration `env:"PEROXO_GATEWAY_WRITE_DELAY" envDefault:"0s"`
 	HandshakeTimeout time.Duration `env:"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT" envDefault:"5s"`
 	RequestTimeout   time.Duration `env:"PEROXO_GATEWAY_REQUEST_TIMEOUT" envDefault:"5s"`
 
-	RecentIDs          int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
-	RecentIDTTL        time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
-	RouterQueueLength  int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
-	RoomQueueLength    int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
-	PublishWorkers     int           `env:"PEROXO_GATEWAY_PUBLISH_WORKERS" envDefault:"256"`
-	PublishQueueLength int           `env:"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH" envDefault:"4096"`
-	PresenceFanoutMax  int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
+	RecentIDs         int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
+	RecentIDTTL       time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
+	RouterQueueLength int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
+	RoomQueueLength   int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
+	PresenceFanoutMax int           `env:"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX" envDefault:"1000"`
 	// PresenceBatchInterval is how often a node sends the presence changes
 	// it coalesced per project; zero sends each change at once.
 	PresenceBatchInterval time.Duration `env:"PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL" envDefault:"250ms"`
@@ -133,6 +143,11 @@ func Load() (Config, error) {
 
 // Validate reports the first invalid setting by its variable name.
 func (c *Config) Validate() error {
+	if c.PprofAddr != "" {
+		if err := config.CheckAddr("PEROXO_GATEWAY_PPROF_ADDR", c.PprofAddr); err != nil {
+			return err
+		}
+	}
 	if err := config.CheckAddr("PEROXO_GATEWAY_ADDR", c.Addr); err != nil {
 		return err
 	}
@@ -206,6 +221,14 @@ func (c *Config) validateNATS() error {
 	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_ATTEMPTS", c.PublishAttempts); err != nil {
 		return err
 	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_PUBLISH_MAX_PENDING",
+		c.PublishMaxPending); err != nil {
+		return err
+	}
+	if err := config.CheckPositive("PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH",
+		c.LiveEventQueueLength); err != nil {
+		return err
+	}
 	if c.PresenceTTL <= c.HeartbeatInterval {
 		return config.Invalid("PEROXO_GATEWAY_PRESENCE_TTL", c.PresenceTTL.String(),
 			"must exceed PEROXO_GATEWAY_HEARTBEAT_INTERVAL="+c.HeartbeatInterval.String()+
@@ -252,14 +275,16 @@ func (l *Limits) Validate() error {
 		{"PEROXO_GATEWAY_RECENT_ID_TTL", int64(l.RecentIDTTL)},
 		{"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH", int64(l.RouterQueueLength)},
 		{"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH", int64(l.RoomQueueLength)},
-		{"PEROXO_GATEWAY_PUBLISH_WORKERS", int64(l.PublishWorkers)},
-		{"PEROXO_GATEWAY_PUBLISH_QUEUE_LENGTH", int64(l.PublishQueueLength)},
 		{"PEROXO_GATEWAY_PRESENCE_FANOUT_MAX", int64(l.PresenceFanoutMax)},
 	}
 	for _, count := range counts {
 		if err := config.CheckPositive(count.name, count.value); err != nil {
 			return err
 		}
+	}
+	if l.WriteDelay < 0 || l.WriteDelay >= l.WriteTimeout {
+		return config.Invalid("PEROXO_GATEWAY_WRITE_DELAY", l.WriteDelay.String(),
+			"must be 0 (write at once) or positive and below PEROXO_GATEWAY_WRITE_TIMEOUT")
 	}
 	if l.PresenceBatchInterval < 0 {
 		return config.Invalid("PEROXO_GATEWAY_PRESENCE_BATCH_INTERVAL",

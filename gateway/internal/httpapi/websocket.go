@@ -13,11 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/session"
+	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 )
+
+// readBufferBytes is the read buffer of a connection: a few client frames,
+// which the frame rate limit keeps small and rare.
+const readBufferBytes = 1024
 
 // WebSocketSettings configure the handshake.
 type WebSocketSettings struct {
@@ -91,7 +95,9 @@ func (h *WebSocketHandler) Close() error {
 	return nil
 }
 
-// ServeHTTP performs the handshake and runs the session until it ends.
+// ServeHTTP performs the handshake and starts the session on a goroutine
+// of its own. Returning early lets the HTTP server drop the request and
+// its connection buffers (about 10 KB), which a session never uses.
 func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.Request) {
 	if h.ctx.Err() != nil {
 		h.reject(writer, "shutting_down", http.StatusServiceUnavailable,
@@ -105,7 +111,12 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 			"this gateway node has reached its connection limit; retry later")
 		return
 	}
-	defer h.connections.Add(-1)
+	started := false
+	defer func() {
+		if !started {
+			h.connections.Add(-1)
+		}
+	}()
 	if !h.originAllowed(request) {
 		h.reject(writer, "origin", http.StatusForbidden, "origin not allowed")
 		return
@@ -127,12 +138,13 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 			h.deps.Router.Unregister(sess)
 		}
 	}
-	// The Origin was checked above with exact matching; the library's own
-	// check uses glob patterns, so it is switched off here.
-	conn, err := websocket.Accept(writer, request, &websocket.AcceptOptions{
-		Subprotocols:       []string{Subprotocol},
-		InsecureSkipVerify: true,
-	})
+	conn, err := wsconn.Accept(writer, request, Subprotocol, h.settings.HandshakeTimeout,
+		wsconn.Settings{
+			MaxMessageBytes: h.settings.Session.MaxFrameBytes,
+			WriteTimeout:    h.settings.Session.WriteTimeout,
+			CloseTimeout:    h.settings.Session.WriteTimeout,
+			ReadBufferBytes: readBufferBytes,
+		})
 	if err != nil {
 		unregister()
 		h.metrics.Rejections.WithLabelValues("upgrade").Inc()
@@ -143,15 +155,19 @@ func (h *WebSocketHandler) ServeHTTP(writer http.ResponseWriter, request *http.R
 	if h.closed {
 		h.sessionsMu.Unlock()
 		unregister()
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		_ = conn.Close(int(wire.CloseGoingAway), wire.ReasonGoingAway)
 		return
 	}
 	h.sessions.Add(1)
 	h.sessionsMu.Unlock()
-	defer h.sessions.Done()
-	if err := sess.Run(h.ctx, conn); err != nil {
-		h.logger.Warn("session ended with an error", "err", err, "conn", connID)
-	}
+	started = true
+	go func() {
+		defer h.sessions.Done()
+		defer h.connections.Add(-1)
+		if err := sess.Run(h.ctx, conn); err != nil {
+			h.logger.Warn("session ended with an error", "err", err, "conn", connID)
+		}
+	}()
 }
 
 func (h *WebSocketHandler) reject(writer http.ResponseWriter, reason string, status int,

@@ -25,8 +25,18 @@ type Options struct {
 	Stream eventlog.StreamSettings
 	// PublishTimeout bounds one publish attempt, including JetStream's ack.
 	PublishTimeout time.Duration
-	// PublishAttempts is how many attempts Publish makes before it fails.
+	// PublishAttempts is how many attempts a publish makes before it fails.
 	PublishAttempts int
+	// PublishMaxPending is the max events published and not yet
+	// acknowledged, retries waiting for their turn included. PublishAsync
+	// rejects more with ErrPublishWindowFull. Zero means
+	// DefaultPublishMaxPending.
+	PublishMaxPending int
+	// LiveEventQueueLength is the max live events received from other
+	// nodes and not yet passed to OnEvent, for all subscriptions together.
+	// NATS drops events beyond it, which Run reports to OnEventsDropped.
+	// Zero means DefaultLiveEventQueueLength.
+	LiveEventQueueLength int
 	// PresenceTTL is how long a remote user stays online without being
 	// refreshed by a heartbeat, so a node silent this long stops counting.
 	PresenceTTL time.Duration
@@ -45,6 +55,12 @@ func (o Options) Validate() error {
 	case o.PublishAttempts < 1:
 		return fmt.Errorf("invalid bus options: PublishAttempts %d is less than 1",
 			o.PublishAttempts)
+	case o.PublishMaxPending < 0:
+		return fmt.Errorf("invalid bus options: PublishMaxPending %d is negative",
+			o.PublishMaxPending)
+	case o.LiveEventQueueLength < 0:
+		return fmt.Errorf("invalid bus options: LiveEventQueueLength %d is negative",
+			o.LiveEventQueueLength)
 	case o.HeartbeatInterval <= 0:
 		return fmt.Errorf("invalid bus options: HeartbeatInterval %s is not positive",
 			o.HeartbeatInterval)
@@ -55,9 +71,35 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Handlers receive what other nodes send. They are called from NATS
-// goroutines and must not block: the gateway forwards into its router's
-// channel, non-blocking or with a bounded wait, and counts drops.
+// DefaultPublishMaxPending is the publish window when
+// Options.PublishMaxPending is zero. At 10,000 events a second it lets
+// acknowledgements lag 400ms before publishes are rejected.
+const DefaultPublishMaxPending = 4096
+
+func (o Options) publishMaxPending() int {
+	if o.PublishMaxPending == 0 {
+		return DefaultPublishMaxPending
+	}
+	return o.PublishMaxPending
+}
+
+// DefaultLiveEventQueueLength is the live event queue length when
+// Options.LiveEventQueueLength is zero: at 10,000 events a second, 0.8s
+// of events.
+const DefaultLiveEventQueueLength = 8192
+
+func (o Options) liveEventQueueLength() int {
+	if o.LiveEventQueueLength == 0 {
+		return DefaultLiveEventQueueLength
+	}
+	return o.LiveEventQueueLength
+}
+
+// Handlers receive what other nodes send. They are called from the Bus's
+// and NATS's goroutines and must not block: the gateway forwards into its
+// router's channel, non-blocking or with a bounded wait, and counts drops.
+// OnEvent runs on the one goroutine that delivers live events, so a slow
+// OnEvent delays every user's events and fills the live event queue.
 type Handlers struct {
 	// OnEvent receives chat events published by OTHER nodes, once per event
 	// even when both the sender and the recipient are subscribed here or
@@ -68,6 +110,11 @@ type Handlers struct {
 	// OnPresence receives presence changes from OTHER nodes, including an
 	// OFFLINE event when a silent node's user expires.
 	OnPresence func(*eventsv1.PresenceEvent)
+	// OnEventsDropped receives the number of live events that NATS dropped
+	// since the previous call because the live event queue was full. Run
+	// calls it every HeartbeatInterval when the number is not zero. The
+	// events are in the stream, so clients recover them with a sync.
+	OnEventsDropped func(count int)
 }
 
 // Bus bridges one gateway node to NATS: it appends chat events to the
@@ -76,11 +123,16 @@ type Handlers struct {
 //
 // All methods are safe for concurrent use. The Bus owns its subscriptions,
 // which mu guards, and its presence view, which has its own lock. While mu
-// is held, the Bus calls only Subscribe and Unsubscribe, which queue a
-// protocol line and do not wait for the server.
+// is held, the Bus calls only subscription methods that queue a protocol
+// line or read a counter and do not wait for the server.
+//
+// Every user and room subscription delivers into one channel, events,
+// which one goroutine drains, so an online user costs no goroutine and the
+// events of one subject reach OnEvent in the order NATS delivered them.
 type Bus struct {
 	conn        *nats.Conn
 	js          jetstream.JetStream
+	publishes   *publisher
 	options     Options
 	handlers    Handlers
 	logger      *slog.Logger
@@ -88,10 +140,21 @@ type Bus struct {
 	recent      *recentIDs
 	presenceSub *nats.Subscription
 
+	// events receives the messages of every user and room subscription.
+	events chan *nats.Msg
+	// stopDelivery ends the goroutine that drains events, which closes
+	// deliveryDone when it returns.
+	stopDelivery chan struct{}
+	deliveryDone chan struct{}
+
 	mu     sync.Mutex
 	users  map[userKey][]*nats.Subscription
 	rooms  map[roomKey]*nats.Subscription
 	closed bool
+	// droppedRemoved counts the drops of subscriptions already removed,
+	// and droppedReported the drops passed to OnEventsDropped.
+	droppedRemoved  int
+	droppedReported int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,6 +168,14 @@ type userKey struct{ project, user string }
 
 type roomKey struct{ project, room string }
 
+// ConnectOptions are the options of the NATS connection a Bus uses. With
+// NoEcho the server does not send the node's own publishes back to its
+// subscriptions: every direct message it stores would otherwise come back
+// twice, to be decoded and dropped by the origin check.
+func ConnectOptions() []nats.Option {
+	return []nats.Option{nats.NoEcho()}
+}
+
 // New returns a Bus on conn and subscribes to presence at once, so
 // OnlineUsers includes other nodes' users after their next heartbeat. Run
 // must be started to ensure the streams and to send this node's heartbeats.
@@ -117,25 +188,33 @@ func New(
 	if err := options.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(conn)
+	publishes := newPublisher(conn, options)
+	js, err := jetstream.New(conn, publishes.jetStreamOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("create jetstream context: %w", err)
 	}
+	publishes.js = js
 	bus := &Bus{
-		conn:     conn,
-		js:       js,
-		options:  options,
-		handlers: handlers,
-		logger:   logger.With("component", "natsbus", "node", options.NodeID),
-		presence: newPresenceView(options.NodeID, options.PresenceTTL),
-		recent:   newRecentIDs(recentCapacity),
-		users:    make(map[userKey][]*nats.Subscription),
-		rooms:    make(map[roomKey]*nats.Subscription),
+		conn:      conn,
+		js:        js,
+		publishes: publishes,
+		options:   options,
+		handlers:  handlers,
+		logger:    logger.With("component", "natsbus", "node", options.NodeID),
+		presence:  newPresenceView(options.NodeID, options.PresenceTTL),
+		recent:    newRecentIDs(recentCapacity),
+		users:     make(map[userKey][]*nats.Subscription),
+		rooms:     make(map[roomKey]*nats.Subscription),
+
+		events:       make(chan *nats.Msg, options.liveEventQueueLength()),
+		stopDelivery: make(chan struct{}),
+		deliveryDone: make(chan struct{}),
 	}
 	bus.presenceSub, err = conn.Subscribe(presenceSubjects, bus.receivePresence)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", presenceSubjects, err)
 	}
+	go bus.deliverEvents()
 	return bus, nil
 }
 
@@ -161,6 +240,7 @@ func (b *Bus) Run(ctx context.Context) error {
 		case <-ticker.C:
 			b.sendHeartbeats()
 			b.expirePresence(time.Now())
+			b.reportDroppedEvents()
 		}
 	}
 }
@@ -186,9 +266,11 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	}
 }
 
-// Close unsubscribes, announces this node's users as offline and stops
-// the Bus. It does not close conn, which the caller owns. It is
-// idempotent; Run must be stopped separately through its context.
+// Close unsubscribes, stops the delivery of live events and waits for it,
+// fails pending publishes with "nats bus is closed", announces this node's
+// users as offline and stops the Bus. It does not close conn, which the
+// caller owns. It is idempotent; Run must be stopped separately through
+// its context.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
 		var errs []error
@@ -205,6 +287,9 @@ func (b *Bus) Close() error {
 			delete(b.rooms, key)
 		}
 		b.mu.Unlock()
+		close(b.stopDelivery)
+		<-b.deliveryDone
+		b.publishes.close()
 		errs = append(errs, ignoreClosed(b.presenceSub.Unsubscribe()))
 		for _, user := range b.presence.takeLocal() {
 			b.publishPresence(user.project, user.user, false)
@@ -214,7 +299,7 @@ func (b *Bus) Close() error {
 	return b.closeErr
 }
 
-// errClosed is returned by the Subscribe methods after Close.
+// errClosed is returned by the Subscribe and publish methods after Close.
 var errClosed = errors.New("nats bus is closed")
 
 func ignoreClosed(err error) error {

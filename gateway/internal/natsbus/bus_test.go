@@ -492,6 +492,8 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"empty node id", func(o *natsbus.Options) { o.NodeID = "" }},
 		{"zero publish timeout", func(o *natsbus.Options) { o.PublishTimeout = 0 }},
 		{"zero attempts", func(o *natsbus.Options) { o.PublishAttempts = 0 }},
+		{"negative max pending", func(o *natsbus.Options) { o.PublishMaxPending = -1 }},
+		{"negative live queue", func(o *natsbus.Options) { o.LiveEventQueueLength = -1 }},
 		{"ttl not above interval", func(o *natsbus.Options) { o.PresenceTTL = o.HeartbeatInterval }},
 	}
 	for _, test := range tests {

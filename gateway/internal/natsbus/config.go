@@ -16,10 +16,12 @@ func OptionsFromConfig(cfg config.Config) Options {
 			Replicas:        cfg.StreamReplicas,
 			DuplicateWindow: cfg.StreamDuplicateWindow,
 		},
-		PublishTimeout:    cfg.PublishTimeout,
-		PublishAttempts:   cfg.PublishAttempts,
-		PresenceTTL:       cfg.PresenceTTL,
-		HeartbeatInterval: cfg.HeartbeatInterval,
+		PublishTimeout:       cfg.PublishTimeout,
+		PublishAttempts:      cfg.PublishAttempts,
+		PublishMaxPending:    cfg.PublishMaxPending,
+		LiveEventQueueLength: cfg.LiveEventQueueLength,
+		PresenceTTL:          cfg.PresenceTTL,
+		HeartbeatInterval:    cfg.HeartbeatInterval,
 	}
 }
 

@@ -25,6 +25,14 @@ func TestOptionsFromDefaultConfig(t *testing.T) {
 	if options.NodeID == "" {
 		t.Error("default node id is empty")
 	}
+	if options.PublishMaxPending != natsbus.DefaultPublishMaxPending {
+		t.Errorf("publish max pending = %d, want %d", options.PublishMaxPending,
+			natsbus.DefaultPublishMaxPending)
+	}
+	if options.LiveEventQueueLength != natsbus.DefaultLiveEventQueueLength {
+		t.Errorf("live event queue length = %d, want %d", options.LiveEventQueueLength,
+			natsbus.DefaultLiveEventQueueLength)
+	}
 	if options.Stream.DuplicateWindow.Minutes() != 2 {
 		t.Errorf("duplicate window = %s, want 2m", options.Stream.DuplicateWindow)
 	}
@@ -46,6 +54,11 @@ func TestConfigRejectsInvalidNATSSettings(t *testing.T) {
 			"PEROXO_GATEWAY_STREAM_REPLICAS"},
 		{"zero attempts", map[string]string{"PEROXO_GATEWAY_PUBLISH_ATTEMPTS": "0"},
 			"PEROXO_GATEWAY_PUBLISH_ATTEMPTS"},
+		{"zero max pending", map[string]string{"PEROXO_GATEWAY_PUBLISH_MAX_PENDING": "0"},
+			"PEROXO_GATEWAY_PUBLISH_MAX_PENDING"},
+		{"zero live event queue", map[string]string{
+			"PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH": "0",
+		}, "PEROXO_GATEWAY_LIVE_EVENT_QUEUE_LENGTH"},
 		{"route without scheme", map[string]string{
 			"PEROXO_GATEWAY_NATS_CLUSTER_NAME": "peroxo",
 			"PEROXO_GATEWAY_NATS_ROUTES":       "127.0.0.1:6222",

@@ -25,7 +25,10 @@ func newDiscardBus() *discardBus {
 	return &discardBus{memoryBus{online: make(map[string]bool)}}
 }
 
-func (*discardBus) Publish(context.Context, *eventsv1.ChatEvent) error { return nil }
+func (*discardBus) PublishAsync(_ *eventsv1.ChatEvent, done func(error)) error {
+	done(nil)
+	return nil
+}
 
 // signalClient counts frames and closes done at the want-th one. It is an
 // in-memory session queue that never fills.
@@ -49,7 +52,6 @@ func (c *signalClient) Send([]byte) bool {
 func benchSettings() Settings {
 	settings := testSettings()
 	settings.InboxLength = 4096
-	settings.PublishQueueLength = 1 << 16
 	settings.RoomMembersPerNode = 1 << 20
 	settings.RecentIDs = 256
 	settings.PresenceFanoutMax = 0

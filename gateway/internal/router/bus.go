@@ -10,10 +10,13 @@ import (
 // uses: the event log publisher, live cross-node subscriptions and
 // cluster presence. Implementations are safe for concurrent use.
 type Bus interface {
-	// Publish appends event to the event log and returns nil only after
-	// JetStream acknowledged it. It blocks, so only publisher workers call
-	// it.
-	Publish(ctx context.Context, event *eventsv1.ChatEvent) error
+	// PublishAsync starts appending event to the event log without
+	// blocking. done is called once, on any goroutine and possibly before
+	// PublishAsync returns, with nil only after JetStream acknowledged the
+	// event. done must not block. PublishAsync returns an error, and never
+	// calls done, when it rejects the event, for example because too many
+	// publishes are pending.
+	PublishAsync(event *eventsv1.ChatEvent, done func(error)) error
 	// SubscribeUser starts live delivery of the user's direct messages
 	// from other nodes. Idempotent, like the three methods after it.
 	SubscribeUser(project, user string) error

@@ -62,7 +62,7 @@ func (r *Router) sendDirect(request directRequest) {
 	}
 	r.remember(client, "dm:"+message.ClientMessageID, event, now)
 	r.deliverDirect(event.Message, client)
-	r.enqueuePublish(client, event)
+	r.publish(client, event)
 	r.metrics.ChatMessages.WithLabelValues("direct").Inc()
 	r.metrics.Processing.Observe(time.Since(request.received).Seconds())
 }
@@ -103,7 +103,7 @@ func (r *Router) resend(client Client, key string) bool {
 	if !ok {
 		return false
 	}
-	r.enqueuePublish(client, event)
+	r.publish(client, event)
 	return true
 }
 

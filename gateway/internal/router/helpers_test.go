@@ -17,25 +17,32 @@ import (
 )
 
 // memoryBus is a Bus test double that records what the router asks of it.
-// Publish fails while failWith is set.
+// PublishAsync completes at once, failing while failWith is set, and
+// rejects events while rejectWith is set.
 type memoryBus struct {
-	mu        sync.Mutex
-	published []*eventsv1.ChatEvent
-	online    map[string]bool
-	failWith  error
+	mu         sync.Mutex
+	published  []*eventsv1.ChatEvent
+	online     map[string]bool
+	failWith   error
+	rejectWith error
 }
 
 func newMemoryBus() *memoryBus {
 	return &memoryBus{online: make(map[string]bool)}
 }
 
-func (b *memoryBus) Publish(_ context.Context, event *eventsv1.ChatEvent) error {
+func (b *memoryBus) PublishAsync(event *eventsv1.ChatEvent, done func(error)) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.failWith != nil {
-		return b.failWith
+	if b.rejectWith != nil {
+		b.mu.Unlock()
+		return b.rejectWith
 	}
-	b.published = append(b.published, event)
+	err := b.failWith
+	if err == nil {
+		b.published = append(b.published, event)
+	}
+	b.mu.Unlock()
+	done(err)
 	return nil
 }
 
@@ -137,17 +144,19 @@ func testSettings() Settings {
 		RecentIDTTL:        time.Minute,
 		InboxLength:        64,
 		RoomInboxLength:    64,
-		PublishWorkers:     2,
-		PublishQueueLength: 64,
 		PresenceFanoutMax:  100,
 	}
+}
+
+func discardLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // startRouter runs a router until the test ends.
 func startRouter(t testing.TB, settings Settings, bus Bus) *Router {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return runRouter(t, New(settings, bus, metrics.New(prometheus.NewRegistry()), logger))
+	m := metrics.New(prometheus.NewRegistry())
+	return runRouter(t, New(settings, bus, m, discardLogger()))
 }
 
 // runRouter runs r until the test ends.

@@ -3,6 +3,11 @@ package router
 import (
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/peroxo/peroxo/gateway/internal/metrics"
+
 	"github.com/peroxo/peroxo/gateway/internal/conversation"
 	chatv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/chat/v1"
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
@@ -45,4 +50,14 @@ func TestRemoteEventsReachLocalSessions(t *testing.T) {
 		}
 	}
 	outsider.expectNone(t)
+}
+
+func TestDroppedRemoteEventsAreCounted(t *testing.T) {
+	m := metrics.New(prometheus.NewRegistry())
+	r := New(testSettings(), newMemoryBus(), m, discardLogger())
+	r.HandleDroppedRemoteEvents(3)
+	r.HandleDroppedRemoteEvents(2)
+	if got := testutil.ToFloat64(m.Dropped.WithLabelValues("remote_event")); got != 5 {
+		t.Errorf("dropped remote events = %v, want 5", got)
+	}
 }

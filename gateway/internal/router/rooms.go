@@ -202,7 +202,7 @@ func (r *Router) sendRoom(request roomMessageRequest) {
 	}
 	r.remember(client, "room:"+message.MessageID, event, now)
 	r.deliverRoom(event.Message, client)
-	r.enqueuePublish(client, event)
+	r.publish(client, event)
 	r.metrics.ChatMessages.WithLabelValues("room").Inc()
 	r.metrics.Processing.Observe(time.Since(request.received).Seconds())
 }

@@ -36,11 +36,9 @@ type Settings struct {
 	// RecentIDs is the number of client message ids remembered per user.
 	RecentIDs int
 	// RecentIDTTL is how long a client message id is remembered.
-	RecentIDTTL        time.Duration
-	InboxLength        int
-	RoomInboxLength    int
-	PublishWorkers     int
-	PublishQueueLength int
+	RecentIDTTL     time.Duration
+	InboxLength     int
+	RoomInboxLength int
 	// PresenceFanoutMax is the max local sessions of a project that get
 	// Presence frames. Larger projects get none, and clients ask
 	// GetOnlineUsers.
@@ -68,7 +66,6 @@ type Router struct {
 
 	inbox     chan any
 	remote    chan any
-	publishes chan publishJob
 	stop      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
@@ -119,7 +116,6 @@ func New(settings Settings, bus Bus, m *metrics.Metrics, logger *slog.Logger) *R
 		now:             time.Now,
 		inbox:           make(chan any, settings.InboxLength),
 		remote:          make(chan any, settings.InboxLength),
-		publishes:       make(chan publishJob, settings.PublishQueueLength),
 		stop:            make(chan struct{}),
 		stopped:         make(chan struct{}),
 		users:           make(map[userKey]*userState),
@@ -133,7 +129,7 @@ func New(settings Settings, bus Bus, m *metrics.Metrics, logger *slog.Logger) *R
 }
 
 // Run serves requests until ctx ends or Close is called, then stops the
-// room actors and publisher workers and waits for them. It returns nil
+// room actors and waits for them. It returns nil
 // after Close and ctx.Err() when ctx ended. Run may be called once.
 func (r *Router) Run(ctx context.Context) error {
 	err := errors.New("router already ran")
@@ -145,15 +141,6 @@ func (r *Router) run(ctx context.Context) error {
 	defer close(r.stopped)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	var workers sync.WaitGroup
-	for range r.settings.PublishWorkers {
-		workers.Go(func() { r.publishLoop(ctx) })
-	}
-	defer func() {
-		cancel()
-		workers.Wait()
-	}()
 
 	sweep := time.NewTicker(sweepInterval(r.settings.RecentIDTTL))
 	defer sweep.Stop()
@@ -266,6 +253,12 @@ func (r *Router) HandleRemoteEvent(event *eventsv1.ChatEvent) {
 // sessions of the project. It never blocks and drops when full, counted.
 func (r *Router) HandleRemotePresence(event *eventsv1.PresenceEvent) {
 	r.offerRemote(remotePresence{event: event}, "presence")
+}
+
+// HandleDroppedRemoteEvents counts events from other nodes that the bus
+// dropped before they reached the router. Safe for concurrent use.
+func (r *Router) HandleDroppedRemoteEvents(count int) {
+	r.metrics.Dropped.WithLabelValues("remote_event").Add(float64(count))
 }
 
 func (r *Router) offerRemote(request any, queue string) {

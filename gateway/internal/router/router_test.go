@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/peroxo/peroxo/gateway/internal/conversation"
+	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/wire"
 )
 
@@ -125,19 +128,43 @@ func TestDirectMessageRejections(t *testing.T) {
 }
 
 func TestPublishFailureAcksFailed(t *testing.T) {
-	bus := newMemoryBus()
-	bus.failWith = errors.New("no responders")
-	r := startRouter(t, testSettings(), bus)
-	alice, bob := newClient(project, "alice", 16), newClient(project, "bob", 16)
-	register(t, r, alice)
-	register(t, r, bob)
-	alice.expect(t, "Presence")
-	_ = r.SendDirect(context.Background(), alice, dm("bob", "hi", clientID), time.Now())
-	bob.expect(t, "DirectMessage")
-	ack := alice.expect(t, "MessageAck")
-	status, ok := ack["status"].(map[string]any)
-	if !ok || status["Failed"] == "" {
-		t.Errorf("ack status = %v, want {Failed: reason}", ack["status"])
+	tests := []struct {
+		name    string
+		failed  bool // the publish fails after the bus took it
+		dropped float64
+	}{
+		{"failed after attempts", true, 0},
+		{"rejected by the bus", false, 1},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			bus := newMemoryBus()
+			if test.failed {
+				bus.failWith = errors.New("no responders")
+			} else {
+				bus.rejectWith = errors.New("event log publish window full")
+			}
+			m := metrics.New(prometheus.NewRegistry())
+			r := runRouter(t, New(testSettings(), bus, m, discardLogger()))
+			alice, bob := newClient(project, "alice", 16), newClient(project, "bob", 16)
+			register(t, r, alice)
+			register(t, r, bob)
+			alice.expect(t, "Presence")
+			_ = r.SendDirect(context.Background(), alice, dm("bob", "hi", clientID),
+				time.Now())
+			bob.expect(t, "DirectMessage")
+			ack := alice.expect(t, "MessageAck")
+			status, ok := ack["status"].(map[string]any)
+			if !ok || status["Failed"] == "" {
+				t.Errorf("ack status = %v, want {Failed: reason}", ack["status"])
+			}
+			if got := testutil.ToFloat64(m.PublishResults.WithLabelValues("failed")); got != 1 {
+				t.Errorf("failed publishes = %v, want 1", got)
+			}
+			if got := testutil.ToFloat64(m.Dropped.WithLabelValues("publish")); got != test.dropped {
+				t.Errorf("dropped publishes = %v, want %v", got, test.dropped)
+			}
+		})
 	}
 }
 

@@ -61,7 +61,7 @@ func startRouter(b *testing.B) *router.Router {
 	r := router.New(router.Settings{
 		NodeID: "node", SessionsPerUser: 2, RoomsPerSession: 2, RoomMembersPerNode: 10,
 		RecentIDs: 8, RecentIDTTL: time.Minute, InboxLength: 64, RoomInboxLength: 8,
-		PublishWorkers: 1, PublishQueueLength: 8, PresenceFanoutMax: 8,
+		PresenceFanoutMax: 8,
 	}, localBus{}, metrics.New(prometheus.NewRegistry()), logger)
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- r.Run(context.Background()) }()
@@ -123,7 +123,7 @@ func serveBench(b *testing.B, r *router.Router, settings Settings,
 	ctx, cancel := context.WithCancel(context.Background())
 	server := httptest.NewServer(http.HandlerFunc(
 		func(writer http.ResponseWriter, request *http.Request) {
-			conn, err := websocket.Accept(writer, request, nil)
+			conn, err := acceptTest(writer, request, settings)
 			if err != nil {
 				return
 			}

@@ -93,18 +93,9 @@ func (s *Session) refreshToken(ctx context.Context, request wire.Request) ([]byt
 		return nil, &wire.Error{Code: wire.CodeTokenMismatch,
 			Message: "the new token belongs to another user or project"}
 	}
-	// The buffer holds one refresh; a newer one replaces an unread older one.
-	for sent := false; !sent; {
-		select {
-		case s.refreshed <- identity.ExpiresAt:
-			sent = true
-		default:
-			select {
-			case <-s.refreshed:
-			default:
-			}
-		}
-	}
+	s.expiresAt.Store(identity.ExpiresAt.UnixNano())
+	s.rearm.Store(true)
+	s.wakeWriter()
 	s.deps.Metrics.Messages.WithLabelValues("out", "TokenRefreshed").Inc()
 	return wire.MustEncode(wire.TokenRefreshed{ExpiresAt: identity.ExpiresAt.UnixMilli()}), nil
 }

@@ -12,26 +12,29 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/peroxo/peroxo/gateway/internal/auth"
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 )
 
 // Settings are the per-session limits.
 type Settings struct {
-	MaxFrameBytes      int64
-	MaxContentBytes    int
-	QueueLength        int
-	MessagesPerSecond  float64
-	MessageBurst       int
-	PingInterval       time.Duration
-	PongTimeout        time.Duration
-	IdleTimeout        time.Duration
-	WriteTimeout       time.Duration
+	MaxFrameBytes     int64
+	MaxContentBytes   int
+	QueueLength       int
+	MessagesPerSecond float64
+	MessageBurst      int
+	PingInterval      time.Duration
+	PongTimeout       time.Duration
+	IdleTimeout       time.Duration
+	WriteTimeout      time.Duration
+	// WriteDelay is how long the write loop waits after a wake-up before
+	// it takes the queue, so more frames share one write; 0 waits not.
+	WriteDelay         time.Duration
 	RequestTimeout     time.Duration
 	MaxPendingRequests int
 }
@@ -63,27 +66,37 @@ type Dependencies struct {
 	Logger  *slog.Logger
 }
 
-// Session is one WebSocket connection of one user. Its queue, limiter and
-// close state are owned by the session's goroutines; Send is safe for
-// concurrent use by the router, room actors and publisher workers.
+// Session is one WebSocket connection of one user. It runs two
+// goroutines: the read loop in the caller of Run and the write loop. Its
+// limiter belongs to the read loop, and queueMu guards the queue. Send is
+// safe for concurrent use by the router, room actors and publishers.
 type Session struct {
-	conn     *websocket.Conn
-	identity auth.Identity
-	settings Settings
-	deps     Dependencies
-	logger   *slog.Logger
+	conn *wsconn.Conn
+	// sharedConn is conn for goroutines other than the session's own,
+	// which may run before Run sets conn.
+	sharedConn atomic.Pointer[wsconn.Conn]
+	identity   auth.Identity
+	settings   Settings
+	deps       Dependencies
+	logger     *slog.Logger
 
-	out       chan []byte
+	queueMu sync.Mutex
+	// queue holds the frames the write loop has not taken yet; it stays
+	// nil while the session is idle.
+	queue [][]byte
+	// wake wakes the write loop when queue goes from empty to not empty.
+	wake      chan struct{}
 	closing   chan struct{}
 	closeOnce sync.Once
 	cause     closeCause
-	refreshed chan time.Time
+	// expiresAt is when the token expires (Unix ns), or 0 for never; a
+	// refresh moves it. rearm asks the write loop to recompute its timer.
+	expiresAt atomic.Int64
+	rearm     atomic.Bool
 	pending   chan struct{}
 	requests  sync.WaitGroup
 	limiter   *rate.Limiter
 	lastRead  atomic.Int64
-	// writeStarted is when the write in progress began (Unix ns), or 0.
-	writeStarted atomic.Int64
 	// registered and registerErr record the outcome of Register; only the
 	// goroutine that calls Register and then Run touches them.
 	registered  bool
@@ -91,7 +104,7 @@ type Session struct {
 }
 
 type closeCause struct {
-	code   websocket.StatusCode
+	code   wire.CloseCode
 	reason string
 	// peerGone means the connection is already closed, so no close frame
 	// is sent.
@@ -107,14 +120,16 @@ func New(identity auth.Identity, connID string, settings Settings, deps Dependen
 		deps:     deps,
 		logger: deps.Logger.With("component", "session", "conn", connID,
 			"project", identity.ProjectID, "user", identity.UserID),
-		out:       make(chan []byte, settings.QueueLength),
-		closing:   make(chan struct{}),
-		refreshed: make(chan time.Time, 1),
-		pending:   make(chan struct{}, settings.MaxPendingRequests),
+		wake:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+		pending: make(chan struct{}, settings.MaxPendingRequests),
 		limiter: rate.NewLimiter(rate.Limit(settings.MessagesPerSecond),
 			settings.MessageBurst),
 	}
 	session.lastRead.Store(time.Now().UnixNano())
+	if !identity.ExpiresAt.IsZero() {
+		session.expiresAt.Store(identity.ExpiresAt.UnixNano())
+	}
 	return session
 }
 
@@ -124,31 +139,63 @@ func (s *Session) Project() string { return s.identity.ProjectID }
 // User returns the user id of the session's token.
 func (s *Session) User() string { return s.identity.UserID }
 
-// Send queues frame without blocking. When the queue is full the session
-// is closed as a slow consumer and the drop is counted; nobody waits for a
-// slow client. It returns false when the frame was not queued.
+// Send queues frame without blocking. When QueueLength frames are
+// waiting already, the session is closed as a slow consumer and the drop
+// is counted, so no sender waits for a slow client. It returns false when
+// the frame was not queued. Frame is never modified, so many sessions may
+// share it.
 func (s *Session) Send(frame []byte) bool {
-	select {
-	case <-s.closing:
-		return false
-	default:
-	}
-	select {
-	case s.out <- frame:
-		return true
-	default:
-		s.closeSlowConsumer(false)
-		return false
-	}
+	return s.enqueue(frame, s.settings.QueueLength)
 }
 
 // sendOptional queues frame only while the queue is at most half full. It
 // is for answers a client can miss without harm, so a flooding client does
 // not turn its own error replies into a slow-consumer close.
 func (s *Session) sendOptional(frame []byte) {
-	if len(s.out) <= cap(s.out)/2 {
-		s.Send(frame)
+	s.enqueue(frame, s.settings.QueueLength/2+1)
+}
+
+// enqueue appends frame when fewer than limit frames wait. Past the queue
+// length the session closes as a slow consumer; below it, frame is dropped.
+func (s *Session) enqueue(frame []byte, limit int) bool {
+	select {
+	case <-s.closing:
+		return false
+	default:
 	}
+	s.queueMu.Lock()
+	waiting := len(s.queue)
+	if waiting >= limit {
+		s.queueMu.Unlock()
+		if waiting >= s.settings.QueueLength {
+			s.closeSlowConsumer(false)
+		}
+		return false
+	}
+	s.queue = append(s.queue, frame)
+	s.queueMu.Unlock()
+	if waiting == 0 {
+		s.wakeWriter()
+	}
+	return true
+}
+
+// wakeWriter wakes the write loop unless a wake-up is pending already.
+func (s *Session) wakeWriter() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueue swaps the queued frames for spare, an emptied earlier batch
+// whose array the senders reuse, and returns them.
+func (s *Session) takeQueue(spare [][]byte) [][]byte {
+	s.queueMu.Lock()
+	defer s.queueMu.Unlock()
+	batch := s.queue
+	s.queue = spare[:0]
+	return batch
 }
 
 // closeWith records why the session ends and starts closing it. Only the
@@ -166,7 +213,7 @@ func (s *Session) closeWith(cause closeCause) bool {
 // Close ends the session with close code 1000. It is idempotent and does
 // not wait; Run returns once the connection is closed.
 func (s *Session) Close() error {
-	s.closeWith(closeCause{code: websocket.StatusNormalClosure, reason: "closed"})
+	s.closeWith(closeCause{code: wire.CloseNormal, reason: "closed"})
 	return nil
 }
 
@@ -182,11 +229,12 @@ func (s *Session) Register(ctx context.Context) error {
 
 // Run serves conn until the client leaves, a limit closes it, Close is
 // called or ctx ends (close code 1001). It registers the session first
-// unless Register already ran. It returns after the connection is closed
-// and every goroutine of the session has stopped.
-func (s *Session) Run(ctx context.Context, conn *websocket.Conn) error {
+// unless Register already ran. The read loop runs in the caller's
+// goroutine. Run returns after the connection is closed and every
+// goroutine of the session has stopped.
+func (s *Session) Run(ctx context.Context, conn *wsconn.Conn) error {
 	s.conn = conn
-	conn.SetReadLimit(s.settings.MaxFrameBytes)
+	s.sharedConn.Store(conn)
 	s.deps.Metrics.ConnectionsActive.Inc()
 	defer s.deps.Metrics.ConnectionsActive.Dec()
 
@@ -197,34 +245,24 @@ func (s *Session) Run(ctx context.Context, conn *websocket.Conn) error {
 		if errors.Is(err, router.ErrTooManySessions) {
 			s.deps.Metrics.Rejections.WithLabelValues("too_many_sessions").Inc()
 			s.logger.Info("rejecting session: too many sessions for user")
-			_ = s.conn.Close(websocket.StatusCode(wire.CloseTooManySessions),
-				wire.ReasonTooManySessions)
+			_ = s.conn.Close(int(wire.CloseTooManySessions), wire.ReasonTooManySessions)
 			return nil
 		}
-		_ = s.conn.Close(websocket.StatusCode(wire.CloseGoingAway), wire.ReasonGoingAway)
+		_ = s.conn.Close(int(wire.CloseGoingAway), wire.ReasonGoingAway)
 		return err
 	}
 
-	loopCtx, cancelLoops := context.WithCancel(context.Background())
-	var loops sync.WaitGroup
-	loops.Go(func() { s.readLoop(loopCtx) })
-	loops.Go(func() { s.writeLoop(loopCtx) })
-
-	select {
-	case <-ctx.Done():
-		s.closeWith(closeCause{code: websocket.StatusCode(wire.CloseGoingAway),
-			reason: wire.ReasonGoingAway})
-	case <-s.closing:
-	}
-	s.deps.Router.Unregister(s)
-	if s.cause.peerGone {
-		_ = s.conn.CloseNow()
-	} else {
-		_ = s.conn.Close(s.cause.code, s.cause.reason)
-	}
-	cancelLoops()
-	loops.Wait()
+	requestCtx, cancelRequests := context.WithCancel(context.Background())
+	writeDone := make(chan struct{})
+	go func() {
+		defer close(writeDone)
+		s.writeLoop(ctx)
+	}()
+	s.readLoop(requestCtx)
+	<-writeDone
+	_ = s.conn.CloseNow()
+	cancelRequests()
 	s.requests.Wait()
-	s.logger.Debug("session closed", "code", int(s.cause.code), "reason", s.cause.reason)
+	s.logger.Debug("session closed", "code", s.cause.code, "reason", s.cause.reason)
 	return nil
 }

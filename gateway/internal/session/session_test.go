@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/metrics"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/wire"
+	"github.com/peroxo/peroxo/gateway/internal/wsconn"
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
@@ -29,12 +31,15 @@ func TestMain(m *testing.M) {
 // localBus is a Bus test double for one node: publishes succeed at once.
 type localBus struct{}
 
-func (localBus) Publish(context.Context, *eventsv1.ChatEvent) error { return nil }
-func (localBus) SubscribeUser(string, string) error                 { return nil }
-func (localBus) UnsubscribeUser(string, string) error               { return nil }
-func (localBus) SubscribeRoom(string, string) error                 { return nil }
-func (localBus) UnsubscribeRoom(string, string) error               { return nil }
-func (localBus) SetOnline(string, string, bool)                     {}
+func (localBus) PublishAsync(_ *eventsv1.ChatEvent, done func(error)) error {
+	done(nil)
+	return nil
+}
+func (localBus) SubscribeUser(string, string) error   { return nil }
+func (localBus) UnsubscribeUser(string, string) error { return nil }
+func (localBus) SubscribeRoom(string, string) error   { return nil }
+func (localBus) UnsubscribeRoom(string, string) error { return nil }
+func (localBus) SetOnline(string, string, bool)       {}
 func (localBus) OnlineUsers(context.Context, string) ([]string, error) {
 	return []string{"alice"}, nil
 }
@@ -63,14 +68,14 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 	r := router.New(router.Settings{
 		NodeID: "node", SessionsPerUser: 2, RoomsPerSession: 2, RoomMembersPerNode: 10,
 		RecentIDs: 8, RecentIDTTL: time.Minute, InboxLength: 8, RoomInboxLength: 8,
-		PublishWorkers: 1, PublishQueueLength: 8, PresenceFanoutMax: 8,
+		PresenceFanoutMax: 8,
 	}, localBus{}, m, logger)
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- r.Run(context.Background()) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	server := httptest.NewServer(http.HandlerFunc(
 		func(writer http.ResponseWriter, request *http.Request) {
-			conn, err := websocket.Accept(writer, request, nil)
+			conn, err := acceptTest(writer, request, settings)
 			if err != nil {
 				return
 			}
@@ -84,6 +89,15 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 		<-routerDone
 	})
 	return "ws" + strings.TrimPrefix(server.URL, "http")
+}
+
+// acceptTest completes the handshake with the limits of settings.
+func acceptTest(writer http.ResponseWriter, request *http.Request,
+	settings Settings) (*wsconn.Conn, error) {
+	return wsconn.Accept(writer, request, "", time.Second, wsconn.Settings{
+		MaxMessageBytes: settings.MaxFrameBytes, WriteTimeout: settings.WriteTimeout,
+		CloseTimeout: settings.WriteTimeout, ReadBufferBytes: 1024,
+	})
 }
 
 func dial(t *testing.T, url string) *websocket.Conn {
@@ -167,5 +181,88 @@ func TestSessionRejectsOversizeFrameWith1009(t *testing.T) {
 	}
 	if code, _ := closeStatus(t, conn); code != websocket.StatusMessageTooBig {
 		t.Errorf("close code = %d, want 1009", code)
+	}
+}
+
+func TestSessionKeepsClientThatAnswersPings(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer bool
+		// pings is how many pings an answering client must see while
+		// the session stays open.
+		pings int
+		// idle is the idle timeout; pongs count as activity.
+		idle time.Duration
+	}{
+		{name: "answered", answer: true, pings: 3, idle: time.Hour},
+		{name: "answered with a short idle timeout", answer: true, pings: 8,
+			idle: 80 * time.Millisecond},
+		{name: "ignored", answer: false, idle: time.Hour},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			settings := testSettings()
+			settings.PingInterval = 20 * time.Millisecond
+			settings.PongTimeout = 15 * time.Millisecond
+			settings.IdleTimeout = test.idle
+			url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice"}, settings)
+			conn, _, _, err := ws.Dial(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			pings := 0
+			for {
+				frame, err := ws.ReadFrame(conn)
+				if err != nil {
+					t.Fatalf("after %d pings: %v", pings, err)
+				}
+				if frame.Header.OpCode == ws.OpClose {
+					code, _ := ws.ParseCloseFrameData(frame.Payload)
+					if test.answer || code != ws.StatusCode(wire.ClosePongTimeout) {
+						t.Fatalf("closed with %d after %d pings", code, pings)
+					}
+					return
+				}
+				if frame.Header.OpCode != ws.OpPing {
+					continue
+				}
+				pings++
+				if test.answer && pings == test.pings {
+					return
+				}
+				if test.answer {
+					pong := ws.MaskFrame(ws.NewPongFrame(frame.Payload))
+					if err := ws.WriteFrame(conn, pong); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSessionWriteDelayDeliversEveryFrame(t *testing.T) {
+	const frames = 10
+	settings := testSettings()
+	settings.WriteDelay = 20 * time.Millisecond
+	settings.MaxPendingRequests = frames
+	url := serveWith(t, auth.Identity{ProjectID: "p", UserID: "alice"}, settings)
+	conn := dial(t, url)
+	ctx := context.Background()
+	for range frames {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"GetOnlineUsers":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range frames {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if string(data) != `{"OnlineUsers":{"users":["alice"]}}` {
+			t.Fatalf("frame %d = %s", i, data)
+		}
 	}
 }

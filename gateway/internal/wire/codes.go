@@ -45,6 +45,7 @@ type CloseCode int
 const (
 	CloseNormal          CloseCode = 1000 // the session ended normally
 	CloseGoingAway       CloseCode = 1001 // the gateway is shutting down
+	CloseProtocolError   CloseCode = 1002 // the client broke the WebSocket protocol
 	CloseMessageTooBig   CloseCode = 1009 // a frame exceeded the frame size limit
 	CloseInternalError   CloseCode = 1011 // an unexpected server failure
 	CloseTokenExpired    CloseCode = 4001 // the token expired and was not refreshed
