@@ -57,6 +57,7 @@ func New(cfg config.Config, deps Dependencies) *Gateway {
 		RoomsPerSession:       limits.RoomsPerSession,
 		RoomMembersPerNode:    limits.RoomMembersPerNode,
 		RecentIDs:             limits.RecentIDs,
+		RecentIDBytes:         limits.RecentIDBytes,
 		RecentIDTTL:           limits.RecentIDTTL,
 		InboxLength:           limits.RouterQueueLength,
 		RoomInboxLength:       limits.RoomQueueLength,

@@ -113,7 +113,10 @@ type Limits struct {
 	HandshakeTimeout time.Duration `env:"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT" envDefault:"5s"`
 	RequestTimeout   time.Duration `env:"PEROXO_GATEWAY_REQUEST_TIMEOUT" envDefault:"5s"`
 
-	RecentIDs         int           `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
+	RecentIDs int `env:"PEROXO_GATEWAY_RECENT_IDS" envDefault:"256"`
+	// RecentIDBytes bounds the remembered events of one user, content
+	// included, so a user who sends large messages cannot pin much memory.
+	RecentIDBytes     int           `env:"PEROXO_GATEWAY_RECENT_ID_BYTES" envDefault:"65536"`
 	RecentIDTTL       time.Duration `env:"PEROXO_GATEWAY_RECENT_ID_TTL" envDefault:"10m"`
 	RouterQueueLength int           `env:"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH" envDefault:"4096"`
 	RoomQueueLength   int           `env:"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH" envDefault:"1024"`
@@ -272,6 +275,7 @@ func (l *Limits) Validate() error {
 		{"PEROXO_GATEWAY_HANDSHAKE_TIMEOUT", int64(l.HandshakeTimeout)},
 		{"PEROXO_GATEWAY_REQUEST_TIMEOUT", int64(l.RequestTimeout)},
 		{"PEROXO_GATEWAY_RECENT_IDS", int64(l.RecentIDs)},
+		{"PEROXO_GATEWAY_RECENT_ID_BYTES", int64(l.RecentIDBytes)},
 		{"PEROXO_GATEWAY_RECENT_ID_TTL", int64(l.RecentIDTTL)},
 		{"PEROXO_GATEWAY_ROUTER_QUEUE_LENGTH", int64(l.RouterQueueLength)},
 		{"PEROXO_GATEWAY_ROOM_QUEUE_LENGTH", int64(l.RoomQueueLength)},

@@ -115,7 +115,8 @@ func (r *Router) remember(client Client, key string, event *eventsv1.ChatEvent,
 		cache = newRecentIDs()
 		r.recent[user] = cache
 	}
-	cache.add(key, event, now.Add(r.settings.RecentIDTTL), r.settings.RecentIDs)
+	cache.add(key, event, now.Add(r.settings.RecentIDTTL), r.settings.RecentIDs,
+		r.settings.RecentIDBytes)
 }
 
 func (r *Router) expireRecentIDs() {

@@ -141,6 +141,7 @@ func testSettings() Settings {
 		RoomsPerSession:    4,
 		RoomMembersPerNode: 100,
 		RecentIDs:          16,
+		RecentIDBytes:      1 << 20,
 		RecentIDTTL:        time.Minute,
 		InboxLength:        64,
 		RoomInboxLength:    64,

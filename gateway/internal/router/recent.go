@@ -3,6 +3,8 @@ package router
 import (
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	eventsv1 "github.com/peroxo/peroxo/schemas/gen/peroxo/events/v1"
 )
 
@@ -15,12 +17,15 @@ type recentIDs struct {
 	entries map[string]recentEntry
 	order   []orderedKey
 	next    uint64
+	// bytes is the encoded size of the stored events.
+	bytes int
 }
 
 type recentEntry struct {
 	event   *eventsv1.ChatEvent
 	expires time.Time
 	seq     uint64
+	size    int
 }
 
 // orderedKey is a queue slot. An expired key that is added again gets a
@@ -43,14 +48,20 @@ func (r *recentIDs) lookup(key string, now time.Time) (*eventsv1.ChatEvent, bool
 	return entry.event, true
 }
 
-// add stores event under key and evicts the oldest entries beyond
-// maxEntries.
+// add stores event under key and evicts the oldest entries while more
+// than maxEntries are stored or their events take more than maxBytes
+// encoded. The newest entry always stays.
 func (r *recentIDs) add(key string, event *eventsv1.ChatEvent, expires time.Time,
-	maxEntries int) {
+	maxEntries, maxBytes int) {
+	if old, ok := r.entries[key]; ok {
+		r.bytes -= old.size
+	}
 	r.next++
-	r.entries[key] = recentEntry{event: event, expires: expires, seq: r.next}
+	size := proto.Size(event)
+	r.entries[key] = recentEntry{event: event, expires: expires, seq: r.next, size: size}
+	r.bytes += size
 	r.order = append(r.order, orderedKey{key: key, seq: r.next})
-	for len(r.entries) > maxEntries && len(r.order) > 0 {
+	for (len(r.entries) > maxEntries || r.bytes > maxBytes) && len(r.entries) > 1 {
 		r.popOldest()
 	}
 }
@@ -74,6 +85,7 @@ func (r *recentIDs) popOldest() {
 	r.order = r.order[1:]
 	if entry, ok := r.entries[slot.key]; ok && entry.seq == slot.seq {
 		delete(r.entries, slot.key)
+		r.bytes -= entry.size
 	}
 	if len(r.order) == 0 {
 		r.order = nil

@@ -35,6 +35,9 @@ type Settings struct {
 	RoomMembersPerNode int
 	// RecentIDs is the number of client message ids remembered per user.
 	RecentIDs int
+	// RecentIDBytes bounds the encoded size of the events remembered per
+	// user, which resends publish again.
+	RecentIDBytes int
 	// RecentIDTTL is how long a client message id is remembered.
 	RecentIDTTL     time.Duration
 	InboxLength     int

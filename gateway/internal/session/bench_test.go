@@ -60,7 +60,7 @@ func startRouter(b *testing.B) *router.Router {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := router.New(router.Settings{
 		NodeID: "node", SessionsPerUser: 2, RoomsPerSession: 2, RoomMembersPerNode: 10,
-		RecentIDs: 8, RecentIDTTL: time.Minute, InboxLength: 64, RoomInboxLength: 8,
+		RecentIDs: 8, RecentIDBytes: 1 << 16, RecentIDTTL: time.Minute, InboxLength: 64, RoomInboxLength: 8,
 		PresenceFanoutMax: 8,
 	}, localBus{}, metrics.New(prometheus.NewRegistry()), logger)
 	routerDone := make(chan error, 1)

@@ -67,7 +67,7 @@ func serveWith(t *testing.T, identity auth.Identity, settings Settings) string {
 	m := metrics.New(prometheus.NewRegistry())
 	r := router.New(router.Settings{
 		NodeID: "node", SessionsPerUser: 2, RoomsPerSession: 2, RoomMembersPerNode: 10,
-		RecentIDs: 8, RecentIDTTL: time.Minute, InboxLength: 8, RoomInboxLength: 8,
+		RecentIDs: 8, RecentIDBytes: 1 << 16, RecentIDTTL: time.Minute, InboxLength: 8, RoomInboxLength: 8,
 		PresenceFanoutMax: 8,
 	}, localBus{}, m, logger)
 	routerDone := make(chan error, 1)
