@@ -37,7 +37,8 @@ Scenarios:
           held -churn-hold.
 Every message is due on a fixed schedule and latency counts from its due
 time, so a stalled generator or gateway cannot hide delay. A run stops by
-itself after -duration plus at most -drain (or after -max-messages).
+itself after -duration plus at most -warmup and -drain (or after
+-max-messages).
 
 Tenant: give exactly one of -project with -secret-api-key, -admin-token,
 or -authsvc-bin. Secrets may come from ` + envAdminToken + ` and

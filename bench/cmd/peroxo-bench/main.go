@@ -23,11 +23,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "peroxo-bench:", err)
-		}
-		stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -help printed the usage, which is what was asked for.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "peroxo-bench:", err)
 		os.Exit(2)
 	}
 }

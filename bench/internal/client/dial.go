@@ -30,6 +30,9 @@ var ErrFDLimit = errors.New("load generator reached its open-file limit")
 // left for the source address.
 var ErrPortsExhausted = errors.New("ephemeral ports exhausted; spread connections over more source addresses")
 
+// ErrNoGateway marks a dial that nothing accepted at the gateway's address.
+var ErrNoGateway = errors.New("no gateway listens there; start it or point -gateway at it")
+
 // Dialer opens WebSocket connections to one gateway. When the gateway is on
 // loopback it binds each connection to one of several source addresses
 // (127.0.0.1, 127.0.0.2, ...) in turn, so the connection count is not bound
@@ -102,6 +105,8 @@ func classifyDialError(err error, response *http.Response) error {
 		return fmt.Errorf("dial gateway: %w (raise it with ulimit -n): %w", ErrFDLimit, err)
 	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
 		return fmt.Errorf("dial gateway: %w: %w", ErrPortsExhausted, err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("dial gateway: %w: %w", ErrNoGateway, err)
 	case response != nil:
 		return fmt.Errorf("dial gateway: upgrade rejected with HTTP %d: %w", response.StatusCode, err)
 	default:

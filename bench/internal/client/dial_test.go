@@ -78,6 +78,7 @@ func TestClassifyDialError(t *testing.T) {
 		{fmt.Errorf("dial tcp: %w", syscall.EMFILE), ErrFDLimit},
 		{fmt.Errorf("dial tcp: %w", syscall.ENFILE), ErrFDLimit},
 		{fmt.Errorf("dial tcp: %w", syscall.EADDRNOTAVAIL), ErrPortsExhausted},
+		{fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED), ErrNoGateway},
 	}
 	for _, tc := range cases {
 		if got := classifyDialError(tc.err, nil); !errors.Is(got, tc.want) {

@@ -48,11 +48,29 @@ const (
 // find and remove them.
 const tenantName = "peroxo-bench"
 
+// StatusError is an answer of the auth service with a status other than
+// 200 OK.
+type StatusError struct {
+	Request string
+	Status  int
+	Body    string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d: %s", e.Request, e.Status, e.Body)
+}
+
 // CreateTenantHTTP creates a tenant through the auth service's
 // GET /generate-tenant, authorized with the service's admin token.
 func (c *Client) CreateTenantHTTP(ctx context.Context, adminToken string) (Tenant, error) {
 	var tenant Tenant
 	err := c.do(ctx, http.MethodGet, c.AuthURL+"/generate-tenant?name="+tenantName, nil, adminToken, &tenant)
+	var statusErr *StatusError
+	if errors.As(err, &statusErr) && statusErr.Status == http.StatusUnauthorized {
+		return Tenant{}, fmt.Errorf("create tenant: the auth service at %s rejected the admin "+
+			"token; give -admin-token or %s the value of its PEROXO_AUTH_ADMIN_TOKEN: %w",
+			c.AuthURL, "PEROXO_BENCH_ADMIN_TOKEN", err)
+	}
 	if err != nil {
 		return Tenant{}, fmt.Errorf("create tenant: %w", err)
 	}
@@ -225,8 +243,8 @@ func (c *Client) attempt(
 		return 0, fmt.Errorf("read response of %s %s: %w", method, redact(endpoint), err)
 	}
 	if response.StatusCode != http.StatusOK {
-		err := fmt.Errorf("%s %s: HTTP %d: %s", method, redact(endpoint),
-			response.StatusCode, strings.TrimSpace(string(data)))
+		err := &StatusError{Request: method + " " + redact(endpoint),
+			Status: response.StatusCode, Body: strings.TrimSpace(string(data))}
 		if response.StatusCode == http.StatusTooManyRequests ||
 			response.StatusCode == http.StatusServiceUnavailable {
 			seconds, _ := strconv.Atoi(response.Header.Get("Retry-After"))

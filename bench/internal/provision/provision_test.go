@@ -84,6 +84,10 @@ func TestCreateTenantHTTPSendsAdminToken(t *testing.T) {
 	if tenant != (Tenant{ProjectID: "peroxo_pj_2", SecretAPIKey: "k2"}) {
 		t.Errorf("CreateTenantHTTP = %+v", tenant)
 	}
+	_, err = api.CreateTenantHTTP(t.Context(), "wrong")
+	if err == nil || !strings.Contains(err.Error(), "PEROXO_AUTH_ADMIN_TOKEN") {
+		t.Errorf("CreateTenantHTTP with a wrong token: %v, want a hint naming PEROXO_AUTH_ADMIN_TOKEN", err)
+	}
 }
 
 func TestConversationIDs(t *testing.T) {

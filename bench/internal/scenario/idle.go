@@ -75,6 +75,12 @@ func (r *run) runIdle(ctx context.Context) (*report.Report, error) {
 		GoSysPerConn:      (after[metricGoSys] - before[metricGoSys]) / n,
 		GoroutinesPerConn: (after[metricGoroutines] - before[metricGoroutines]) / n,
 	}
+	if rep.Memory.RSSPerConn <= 0 || rep.Memory.HeapInusePerConn <= 0 {
+		r.logger.Warn("the gateway's memory did not grow with the connections, so the "+
+			"per-connection figures are meaningless; it was still returning memory from "+
+			"earlier load: run idle against a freshly started gateway",
+			"rss_before", before[metricRSS], "rss_after", after[metricRSS])
+	}
 	// Hold the connections for the rest of -duration, then report whether
 	// the gateway kept them all.
 	if err := schedule.SleepUntil(ctx, started.Add(r.options.Duration)); err != nil {
