@@ -5,9 +5,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,6 +68,51 @@ func LoadFrom(cfg any, environment map[string]string) error {
 		}
 	}
 	return fmt.Errorf("load settings: %w", err)
+}
+
+// UnknownSettings returns, sorted, the environment variables that start
+// with prefix but that no field of cfg reads: most likely misspelled
+// settings, which would otherwise be ignored without a word. A nil
+// environment means the process environment. Only names are returned, as
+// values may be secrets.
+func UnknownSettings(cfg any, prefix string, environment map[string]string) ([]string, error) {
+	params, err := env.GetFieldParams(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("list settings: %w", err)
+	}
+	known := make(map[string]bool, len(params))
+	for _, param := range params {
+		known[param.Key] = true
+	}
+	if environment == nil {
+		environment = make(map[string]string)
+		for _, pair := range os.Environ() {
+			name, value, _ := strings.Cut(pair, "=")
+			environment[name] = value
+		}
+	}
+	var unknown []string
+	for name := range environment {
+		if strings.HasPrefix(name, prefix) && !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	return unknown, nil
+}
+
+// LogUnknownSettings logs one warning that names the unknown settings of
+// [UnknownSettings], if there are any.
+func LogUnknownSettings(logger *slog.Logger, cfg any, prefix string) {
+	unknown, err := UnknownSettings(cfg, prefix, nil)
+	if err != nil {
+		logger.Warn("could not list the known settings", "err", err)
+		return
+	}
+	if len(unknown) > 0 {
+		logger.Warn("ignoring environment variables that name no setting; "+
+			"check their spelling against docs/operations.md", "names", unknown)
+	}
 }
 
 // envName finds the environment variable of the struct field called field.

@@ -100,3 +100,25 @@ func TestEnsureDir(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownSettingsListsMisspelledNames(t *testing.T) {
+	type nested struct {
+		Inner sample
+		Extra string `env:"PEROXO_SAMPLE_EXTRA"`
+	}
+	environment := map[string]string{
+		"PEROXO_SAMPLE_ADDR":    "127.0.0.1:2",
+		"PEROXO_SAMPLE_EXTRA":   "x",
+		"PEROXO_SAMPLE_TIMOUT":  "5s",
+		"PEROXO_SAMPLE_PORTS":   "secret-looking value",
+		"PEROXO_OTHER_SETTING":  "ignored, another prefix",
+		"PEROXO_SAMPLE_TIMEOUT": "2s",
+	}
+	unknown, err := UnknownSettings(&nested{}, "PEROXO_SAMPLE_", environment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(unknown, ","); got != "PEROXO_SAMPLE_PORTS,PEROXO_SAMPLE_TIMOUT" {
+		t.Errorf("unknown settings = %s, want PEROXO_SAMPLE_PORTS,PEROXO_SAMPLE_TIMOUT", got)
+	}
+}

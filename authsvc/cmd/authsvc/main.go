@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/peroxo/peroxo/authsvc/internal/config"
+	platformconfig "github.com/peroxo/peroxo/platform/config"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/runner"
 )
@@ -73,6 +74,7 @@ func run(ctx context.Context, command string, args []string, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	platformconfig.LogUnknownSettings(logger, &cfg, "PEROXO_AUTH_")
 	slog.SetDefault(logger)
 
 	switch command {

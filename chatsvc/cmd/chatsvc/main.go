@@ -14,6 +14,7 @@ import (
 	"github.com/peroxo/peroxo/chatsvc/internal/chatrpc"
 	"github.com/peroxo/peroxo/chatsvc/internal/config"
 	"github.com/peroxo/peroxo/chatsvc/internal/store"
+	platformconfig "github.com/peroxo/peroxo/platform/config"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/ops"
 	"github.com/peroxo/peroxo/platform/runner"
@@ -32,6 +33,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	platformconfig.LogUnknownSettings(logger, &cfg, "PEROXO_CHAT_")
 	slog.SetDefault(logger)
 
 	history, err := openStore(ctx, cfg, logger)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/peroxo/peroxo/consumer/internal/config"
 	"github.com/peroxo/peroxo/consumer/internal/projector"
+	platformconfig "github.com/peroxo/peroxo/platform/config"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
@@ -57,6 +58,7 @@ func setup() (config.Config, *slog.Logger, *nats.Conn, jetstream.JetStream, erro
 	if err != nil {
 		return cfg, nil, nil, nil, err
 	}
+	platformconfig.LogUnknownSettings(logger, &cfg, "PEROXO_CONSUMER_")
 	slog.SetDefault(logger)
 	conn, err := natsconn.Connect(cfg.NATSURL, "peroxo-consumer", logger.With("component", "nats"))
 	if err != nil {

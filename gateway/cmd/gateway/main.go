@@ -19,6 +19,7 @@ import (
 	"github.com/peroxo/peroxo/gateway/internal/natsbus"
 	"github.com/peroxo/peroxo/gateway/internal/router"
 	"github.com/peroxo/peroxo/gateway/internal/web"
+	platformconfig "github.com/peroxo/peroxo/platform/config"
 	"github.com/peroxo/peroxo/platform/logging"
 	"github.com/peroxo/peroxo/platform/natsconn"
 	"github.com/peroxo/peroxo/platform/ops"
@@ -40,6 +41,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	platformconfig.LogUnknownSettings(logger, &cfg, "PEROXO_GATEWAY_")
 	slog.SetDefault(logger)
 
 	natsURL := cfg.NATSURL
