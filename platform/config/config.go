@@ -101,8 +101,8 @@ func UnknownSettings(cfg any, prefix string, environment map[string]string) ([]s
 	return unknown, nil
 }
 
-// LogUnknownSettings logs one warning that names the unknown settings of
-// [UnknownSettings], if there are any.
+// LogUnknownSettings logs one warning that lists the names
+// [UnknownSettings] returns, if it returns any.
 func LogUnknownSettings(logger *slog.Logger, cfg any, prefix string) {
 	unknown, err := UnknownSettings(cfg, prefix, nil)
 	if err != nil {

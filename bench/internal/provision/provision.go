@@ -48,7 +48,7 @@ const (
 // find and remove them.
 const tenantName = "peroxo-bench"
 
-// StatusError is an answer of the auth service with a status other than
+// StatusError is a response of the auth service with a status other than
 // 200 OK.
 type StatusError struct {
 	Request string

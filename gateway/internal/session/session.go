@@ -89,8 +89,9 @@ type Session struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	cause     closeCause
-	// expiresAt is when the token expires (Unix ns), or 0 for never; a
-	// refresh moves it. rearm asks the write loop to recompute its timer.
+	// expiresAt is when the token expires (Unix ns), or 0 for never. A
+	// refresh moves it and sets rearm, so the write loop recomputes its
+	// timer.
 	expiresAt atomic.Int64
 	rearm     atomic.Bool
 	pending   chan struct{}
@@ -149,7 +150,7 @@ func (s *Session) Send(frame []byte) bool {
 }
 
 // sendOptional queues frame only while the queue is at most half full. It
-// is for answers a client can miss without harm, so a flooding client does
+// is for replies a client can miss without harm, so a flooding client does
 // not turn its own error replies into a slow-consumer close.
 func (s *Session) sendOptional(frame []byte) {
 	s.enqueue(frame, s.settings.QueueLength/2+1)

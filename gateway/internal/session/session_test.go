@@ -188,8 +188,8 @@ func TestSessionKeepsClientThatAnswersPings(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer bool
-		// pings is how many pings an answering client must see while
-		// the session stays open.
+		// pings is how many pings a client that replies with pongs must
+		// see while the session stays open.
 		pings int
 		// idle is the idle timeout; pongs count as activity.
 		idle time.Duration

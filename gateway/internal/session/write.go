@@ -35,7 +35,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 	keepalive := keepalive{nextPing: time.Now().Add(s.settings.PingInterval)}
 	timer := time.NewTimer(time.Until(keepalive.next(s)))
 	defer timer.Stop()
-	// flushDue fires WriteDelay after a wake-up; it is nil while no delay
+	// flushDue fires WriteDelay after a wake-up. It is nil while no delay
 	// runs, and a nil channel never fires.
 	var flushDue <-chan time.Time
 	delay := time.NewTimer(s.settings.WriteDelay)
@@ -90,7 +90,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 // keepalive is the write loop's ping and expiry state.
 type keepalive struct {
 	nextPing time.Time
-	// pingSent is when the ping in flight went out; zero when none is.
+	// pingSent is when the ping in flight went out, or zero when none is.
 	pingSent time.Time
 }
 

@@ -29,7 +29,7 @@ import (
 type Settings struct {
 	// MaxMessageBytes bounds a client message, summed over its fragments.
 	MaxMessageBytes int64
-	// WriteTimeout bounds one batch write; a client that does not read
+	// WriteTimeout bounds one batch write, so a client that does not read
 	// for this long fails the write.
 	WriteTimeout time.Duration
 	// CloseTimeout is how long Close waits for the client's close frame.
@@ -49,7 +49,7 @@ const (
 )
 
 // ErrMessageTooBig is returned by Read for a message longer than
-// MaxMessageBytes; the caller closes with StatusMessageTooBig.
+// MaxMessageBytes. The caller closes with StatusMessageTooBig.
 var ErrMessageTooBig = errors.New("websocket message exceeds the read limit")
 
 // ErrClosed is returned by writes after a close frame was sent or after
@@ -85,7 +85,7 @@ func CloseStatus(err error) int {
 }
 
 // IsProtocolError reports whether err is a violation of RFC 6455 by the
-// client; the caller then closes with StatusProtocolError.
+// client. The caller then closes with StatusProtocolError.
 func IsProtocolError(err error) bool {
 	var protocolErr ws.ProtocolError
 	return errors.As(err, &protocolErr) ||
@@ -100,7 +100,7 @@ type Conn struct {
 	// lastPong is when the last pong arrived (Unix ns), or 0.
 	lastPong atomic.Int64
 
-	// aborted is set by AbortWrites; later batches are not written.
+	// aborted is set by AbortWrites, after which no batch is written.
 	aborted atomic.Bool
 
 	writeMu sync.Mutex
@@ -127,7 +127,8 @@ func Accept(writer http.ResponseWriter, request *http.Request, subprotocol strin
 		return nil, fmt.Errorf("websocket handshake: %w", err)
 	}
 	// Bytes the client sent right after the handshake may sit in the
-	// HTTP server's buffer; they are read first, and that buffer is let go.
+	// HTTP server's buffer. They are copied and read first, so that buffer
+	// can be freed.
 	var source io.Reader = netConn
 	if n := buffered.Reader.Buffered(); n > 0 {
 		early, _ := buffered.Reader.Peek(n)
@@ -251,7 +252,8 @@ func (c *Conn) peerClosed(body []byte) error {
 	return closeErr
 }
 
-// LastPong returns when the last pong arrived; zero before the first.
+// LastPong returns when the last pong arrived, or the zero time before the
+// first.
 func (c *Conn) LastPong() time.Time {
 	nanos := c.lastPong.Load()
 	if nanos == 0 {
@@ -260,8 +262,8 @@ func (c *Conn) LastPong() time.Time {
 	return time.Unix(0, nanos)
 }
 
-// writerPool holds the buffers of batch writes; an idle connection holds
-// none.
+// writerPool contains the buffers of batch writes, so an idle connection
+// keeps none.
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 // WriteText writes each of messages as one text message and flushes once.
@@ -280,7 +282,7 @@ func (c *Conn) WriteText(messages [][]byte) error {
 		return err
 	}
 	// An AbortWrites between the check above and the deadline would be
-	// undone by it; looking again closes that gap.
+	// undone by the new deadline, so the flag is checked again.
 	if c.aborted.Load() {
 		return ErrClosed
 	}
@@ -311,7 +313,7 @@ func (c *Conn) AbortWrites() {
 	_ = c.netConn.SetWriteDeadline(time.Now())
 }
 
-// Ping sends a ping frame; the pong shows in LastPong.
+// Ping sends a ping frame. The client's pong shows in LastPong.
 func (c *Conn) Ping() error {
 	return c.writeControl(ws.OpPing, nil)
 }
@@ -361,7 +363,7 @@ func (c *Conn) CloseNow() error {
 	return c.netConn.Close()
 }
 
-// writeControl writes one control frame; after a close frame it writes
+// writeControl writes one control frame. After a close frame it writes
 // nothing and returns ErrClosed.
 func (c *Conn) writeControl(opCode ws.OpCode, body []byte) error {
 	c.writeMu.Lock()
